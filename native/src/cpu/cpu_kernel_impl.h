@@ -1,0 +1,89 @@
+/*
+ * cpu_kernel_impl.h -- shared by the kernel sources only (not by the backend).
+ *
+ * HG_CPU_KERNELS is the single list of (op, kernel name) pairs: it declares
+ * the kernels here and fills the lookup table in cpu_kernel_table.c, so the
+ * two cannot drift apart. Every name gets a float32 and a float64 kernel,
+ * hg_cpu_<name>_f32 and hg_cpu_<name>_f64, generated from one template
+ * (see cpu_instantiate.h).
+ */
+#ifndef HOLOGRAM_CPU_KERNEL_IMPL_H
+#define HOLOGRAM_CPU_KERNEL_IMPL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hologram/backend.h"
+
+#define HG_CPU_KERNELS(X)                          \
+    X(HG_OP_FILL, fill)                            \
+    X(HG_OP_COPY, copy)                            \
+    X(HG_OP_ADD, add)                              \
+    X(HG_OP_SUB, sub)                              \
+    X(HG_OP_MUL, mul)                              \
+    X(HG_OP_DIV, div)                              \
+    X(HG_OP_MAXIMUM, maximum)                      \
+    X(HG_OP_MINIMUM, minimum)                      \
+    X(HG_OP_ADD_SCALAR, add_scalar)                \
+    X(HG_OP_MUL_SCALAR, mul_scalar)                \
+    X(HG_OP_CLIP, clip)                            \
+    X(HG_OP_NEG, neg)                              \
+    X(HG_OP_ABS, abs)                              \
+    X(HG_OP_RELU, relu)                            \
+    X(HG_OP_SIGMOID, sigmoid)                      \
+    X(HG_OP_TANH, tanh)                            \
+    X(HG_OP_EXP, exp)                              \
+    X(HG_OP_LOG, log)                              \
+    X(HG_OP_SQRT, sqrt)                            \
+    X(HG_OP_GELU, gelu)                            \
+    X(HG_OP_GELU_TANH, gelu_tanh)                  \
+    X(HG_OP_SUM, sum)                              \
+    X(HG_OP_MAX, max)                              \
+    X(HG_OP_MIN, min)                              \
+    X(HG_OP_MEAN, mean)                            \
+    X(HG_OP_SOFTMAX, softmax)                      \
+    X(HG_OP_LOG_SOFTMAX, log_softmax)              \
+    X(HG_OP_MSE, mse)                              \
+    X(HG_OP_CROSS_ENTROPY, cross_entropy)          \
+    X(HG_OP_BINARY_CROSS_ENTROPY, binary_cross_entropy) \
+    X(HG_OP_GEMM, gemm)                            \
+    X(HG_OP_MATVEC, matvec)
+
+#define HG_CPU_DECLARE_KERNEL(op, name)                                  \
+    hg_status hg_cpu_##name##_f32(void *ctx, const hg_op_args *args);    \
+    hg_status hg_cpu_##name##_f64(void *ctx, const hg_op_args *args);
+HG_CPU_KERNELS(HG_CPU_DECLARE_KERNEL)
+#undef HG_CPU_DECLARE_KERNEL
+
+/* Row primitives several kernel families share (cpu_primitives.inc).
+   sum: pairwise-accurate, accumulated in double for both dtypes.
+   max/min: NaN-propagating; n must be >= 1. */
+#define HG_CPU_DECLARE_PRIMITIVES(type, sfx)                   \
+    double hg_cpu_row_sum_##sfx(const type *x, int64_t n);         \
+    type hg_cpu_row_max_##sfx(const type *x, int64_t n);           \
+    type hg_cpu_row_min_##sfx(const type *x, int64_t n);
+HG_CPU_DECLARE_PRIMITIVES(float, f32)
+HG_CPU_DECLARE_PRIMITIVES(double, f64)
+#undef HG_CPU_DECLARE_PRIMITIVES
+
+/* Rows are summed in blocks of this many elements; the block sums are then
+   combined pairwise (see hg_cascade). Kernels that must transform elements
+   before summing (exp, losses) stage one block in a stack buffer. */
+#define HG_CPU_SUM_BLOCK 256
+
+/* The host may hand a zero-length operand as a NULL handle; NULL + offset
+   would be undefined behaviour, so it stays NULL (and is never dereferenced
+   because the count is 0). */
+static inline void *hg_cpu_operand(const hg_op_args *args, unsigned i)
+{
+    char *base = (char *)args->operand[i];
+    return base ? base + args->offset[i] : NULL;
+}
+
+/* np.maximum / np.minimum: a NaN in either argument wins. Written as a
+   select (not fmax, which drops NaN) so that loops over it vectorise.
+   The arguments are evaluated more than once: pass plain variables. */
+#define HG_MAX_NAN(a, b) ((((a) >= (b)) || ((a) != (a))) ? (a) : (b))
+#define HG_MIN_NAN(a, b) ((((a) <= (b)) || ((a) != (a))) ? (a) : (b))
+
+#endif /* HOLOGRAM_CPU_KERNEL_IMPL_H */

@@ -1,0 +1,21 @@
+/*
+ * cpu_primitives.c -- row primitives shared by the reduction, row-wise and
+ * loss kernels: an accurate sum and NaN-propagating max/min.
+ */
+#include <stdint.h>
+
+#include "cpu_cascade.h"
+#include "cpu_kernel_impl.h"
+
+/* Independent partial sums per block. GCC vectorises a reduction only if it
+   may reassociate the additions (-ffast-math), which would also change the
+   rounding from run to run of the code generator; explicit lanes give it
+   element-wise vector work instead and make the summation order fixed. */
+#define HG_SUM_LANES 16
+
+/* max/min use more lanes than the sum: with 16 or fewer GCC unrolls the lane
+   loop completely and then fails to vectorise the NaN-aware selects. */
+#define HG_EXTREMUM_LANES 32
+
+#define HG_CPU_TEMPLATE "cpu_primitives.inc"
+#include "cpu_instantiate.h"

@@ -1,0 +1,26 @@
+/*
+ * cpu_rowwise.c -- softmax and log_softmax over the last axis of a
+ * rows x cols view.
+ *
+ * Both subtract the row max m before exponentiating, so no finite input
+ * overflows. What IEEE arithmetic then gives for the degenerate rows is the
+ * result, as with the max-subtracted NumPy formula: a row that contains NaN
+ * or +inf, or whose entries are all -inf, comes out all NaN (x - m is NaN
+ * there); a -inf entry in an otherwise finite row gives 0 (softmax) and
+ * -inf (log_softmax).
+ *
+ * The exponentials and sums run in double for both dtypes: for float32 the
+ * rounding of x - m in float would be magnified by exp to several ULP for
+ * the small probabilities, and double exp costs little more than expf here.
+ *
+ * out may be exactly in (in-place): every pass reads an element before it
+ * writes the same element, so the pointers are not restrict-qualified.
+ */
+#include <math.h>
+#include <stdint.h>
+
+#include "cpu_cascade.h"
+#include "cpu_kernel_impl.h"
+
+#define HG_CPU_TEMPLATE "cpu_rowwise.inc"
+#include "cpu_instantiate.h"

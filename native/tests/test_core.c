@@ -1,0 +1,195 @@
+/*
+ * test_core.c -- the core's contract: lifetimes, validation and errors,
+ * through the public API and the CPU backend loaded like any plugin.
+ *
+ * HOLOGRAM_LIB names the shared library holding the core and the CPU backend.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hologram/hologram.h"
+
+static int passed, failed;
+
+#define CHECK(cond)                                                           \
+    do {                                                                      \
+        if (cond) passed++;                                                   \
+        else {                                                                \
+            failed++;                                                         \
+            fprintf(stderr, "%s:%d: CHECK(%s) failed; last error: %s\n",      \
+                    __FILE__, __LINE__, #cond, hg_last_error());              \
+        }                                                                     \
+    } while (0)
+
+/* The call fails with `status` and its message mentions `needle`. */
+#define CHECK_ERR(call, status, needle)                                       \
+    do {                                                                      \
+        hg_status st_ = (call);                                               \
+        CHECK(st_ == (status));                                               \
+        CHECK(strstr(hg_last_error(), (needle)) != NULL);                     \
+    } while (0)
+
+static hg_backend *cpu;
+
+static hg_executor *new_executor(void) {
+    hg_executor *ex = NULL;
+    CHECK(hg_executor_create(cpu, 0, &ex) == HG_OK);
+    return ex;
+}
+
+static hg_buffer *new_buffer(hg_executor *ex, int64_t n, int32_t dtype) {
+    hg_buffer *b = NULL;
+    CHECK(hg_buffer_allocate(ex, n, dtype, &b) == HG_OK);
+    return b;
+}
+
+static void test_loading(const char *lib) {
+    hg_backend *again = NULL;
+    CHECK(hg_backend_load(lib, "hg_cpu_backend_entry", &again) == HG_OK);
+    CHECK(again == cpu);
+    CHECK(strcmp(hg_backend_name(cpu), "cpu") == 0);
+    CHECK(hg_backend_host_addressable(cpu) == 1);
+    int32_t score = 0;
+    char reason[128];
+    CHECK(hg_backend_probe(cpu, &score, reason, sizeof reason) == HG_OK && score > 0);
+    hg_backend *none = NULL;
+    CHECK_ERR(hg_backend_load("/nonexistent/libnothing.so", NULL, &none), HG_ERR_LOAD_FAILED, "cannot load");
+    CHECK_ERR(hg_backend_load(lib, "no_such_entry", &none), HG_ERR_LOAD_FAILED, "does not export");
+    hg_executor *ex = NULL;
+    CHECK_ERR(hg_executor_create(cpu, 3, &ex), HG_ERR_INVALID_ARGUMENT, "device 3");
+}
+
+static void test_roundtrip_and_ops(void) {
+    hg_executor *ex = new_executor();
+    hg_buffer *a = new_buffer(ex, 5, HG_DTYPE_FLOAT32), *b = new_buffer(ex, 5, HG_DTYPE_FLOAT32),
+              *c = new_buffer(ex, 5, HG_DTYPE_FLOAT32);
+    float av[5] = {1, 2, 3, 4, 5}, bv[5] = {10, 20, 30, 40, 50}, cv[5] = {0};
+    CHECK(hg_buffer_write(a, 0, av, sizeof av) == HG_OK);
+    CHECK(hg_buffer_write(b, 0, bv, sizeof bv) == HG_OK);
+    CHECK(hg_binary(ex, HG_OP_ADD, HG_DTYPE_FLOAT32, a, b, c, 5) == HG_OK);
+    CHECK(hg_buffer_read(c, 0, cv, sizeof cv) == HG_OK);
+    CHECK(cv[0] == 11 && cv[4] == 55);
+    /* in place: c = c + a */
+    CHECK(hg_binary(ex, HG_OP_ADD, HG_DTYPE_ANY, c, a, c, 5) == HG_OK);
+    CHECK(hg_buffer_read(c, 0, cv, sizeof cv) == HG_OK && cv[4] == 60);
+    double total = 0;
+    hg_buffer *out = new_buffer(ex, 1, HG_DTYPE_FLOAT32);
+    CHECK(hg_reduce(ex, HG_OP_SUM, HG_DTYPE_FLOAT32, a, out, 1, 5, &total) == HG_OK && total == 15.0);
+    CHECK_ERR(hg_reduce(ex, HG_OP_MAX, HG_DTYPE_FLOAT32, a, out, 1, 0, &total), HG_ERR_SHAPE, "no identity");
+    CHECK(hg_reduce(ex, HG_OP_MEAN, HG_DTYPE_FLOAT32, a, out, 1, 0, &total) == HG_OK && isnan(total));
+    hg_buffer_release(a);
+    hg_buffer_release(b);
+    hg_buffer_release(c);
+    hg_buffer_release(out);
+    int64_t live = -1, bytes = -1;
+    CHECK(hg_executor_stats(ex, &live, &bytes) == HG_OK && live == 0 && bytes == 0);
+    hg_executor_release(ex);
+}
+
+static void test_validation(void) {
+    hg_executor *ex = new_executor(), *other = new_executor();
+    hg_buffer *a = new_buffer(ex, 8, HG_DTYPE_FLOAT32), *d = new_buffer(ex, 8, HG_DTYPE_FLOAT64),
+              *o = new_buffer(other, 8, HG_DTYPE_FLOAT32);
+    CHECK_ERR(hg_binary(ex, HG_OP_ADD, HG_DTYPE_FLOAT32, a, a, a, 9), HG_ERR_SHAPE, "holds 8");
+    CHECK_ERR(hg_binary(ex, HG_OP_ADD, HG_DTYPE_FLOAT32, a, a, a, -1), HG_ERR_INVALID_ARGUMENT, ">= 0");
+    CHECK_ERR(hg_binary(ex, HG_OP_ADD, HG_DTYPE_FLOAT32, a, d, a, 8), HG_ERR_DTYPE, "float64");
+    CHECK_ERR(hg_binary(ex, HG_OP_ADD, HG_DTYPE_FLOAT64, a, a, a, 8), HG_ERR_DTYPE, "needs float64");
+    CHECK_ERR(hg_binary(ex, HG_OP_ADD, HG_DTYPE_FLOAT32, a, o, a, 8), HG_ERR_EXECUTOR_MISMATCH, "another executor");
+    CHECK_ERR(hg_binary(ex, HG_OP_RELU, HG_DTYPE_FLOAT32, a, a, a, 8), HG_ERR_INVALID_ARGUMENT, "not a binary");
+    CHECK_ERR(hg_binary(ex, HG_OP_ADD, HG_DTYPE_FLOAT32, a, NULL, a, 8), HG_ERR_INVALID_ARGUMENT, "NULL");
+    CHECK_ERR(hg_scalar(ex, HG_OP_CLIP, HG_DTYPE_FLOAT32, a, a, 8, NAN, 1.0), HG_ERR_INVALID_ARGUMENT, "NaN");
+    CHECK_ERR(hg_gemm(ex, HG_DTYPE_FLOAT32, a, a, a, 2, 2, 2, 0, 0, 1, 0), HG_ERR_INVALID_ARGUMENT, "overlaps");
+    CHECK_ERR(hg_gemm(ex, HG_DTYPE_FLOAT32, a, a, a, INT64_MAX, 2, 2, 0, 0, 1, 0), HG_ERR_SHAPE, "overflow");
+    hg_buffer *huge = NULL;
+    CHECK_ERR(hg_buffer_allocate(ex, INT64_MAX, HG_DTYPE_FLOAT64, &huge), HG_ERR_OUT_OF_MEMORY, "address space");
+    CHECK_ERR(hg_buffer_allocate(ex, -4, HG_DTYPE_FLOAT32, &huge), HG_ERR_INVALID_ARGUMENT, ">= 0");
+    CHECK_ERR(hg_buffer_allocate(ex, 4, 99, &huge), HG_ERR_DTYPE, "unknown dtype");
+    float big[16] = {0};
+    CHECK_ERR(hg_buffer_write(a, 0, big, sizeof big), HG_ERR_SHAPE, "does not fit");
+    CHECK_ERR(hg_buffer_read(a, 4, big, 32), HG_ERR_SHAPE, "does not fit");
+    /* read-only wraps refuse writes, by copy or by op */
+    const float ro[4] = {1, 2, 3, 4};
+    hg_buffer *w = NULL;
+    CHECK(hg_buffer_wrap_host(ex, (void *)ro, 4, HG_DTYPE_FLOAT32, 1, &w) == HG_OK);
+    CHECK_ERR(hg_unary(ex, HG_OP_NEG, HG_DTYPE_FLOAT32, a, w, 4), HG_ERR_READ_ONLY, "read-only");
+    CHECK_ERR(hg_buffer_write(w, 0, big, 4), HG_ERR_READ_ONLY, "read-only");
+    /* partially overlapping wraps are refused; the identical range is fine */
+    float mem[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    hg_buffer *lo = NULL, *hi = NULL;
+    CHECK(hg_buffer_wrap_host(ex, mem, 6, HG_DTYPE_FLOAT32, 0, &lo) == HG_OK);
+    CHECK(hg_buffer_wrap_host(ex, mem + 2, 6, HG_DTYPE_FLOAT32, 0, &hi) == HG_OK);
+    CHECK_ERR(hg_unary(ex, HG_OP_NEG, HG_DTYPE_FLOAT32, lo, hi, 6), HG_ERR_INVALID_ARGUMENT, "overlaps");
+    CHECK(hg_unary(ex, HG_OP_NEG, HG_DTYPE_FLOAT32, lo, lo, 6) == HG_OK && mem[0] == -1.0f);
+    hg_buffer_release(w);
+    hg_buffer_release(lo);
+    hg_buffer_release(hi);
+    hg_buffer_release(a);
+    hg_buffer_release(d);
+    hg_buffer_release(o);
+    hg_executor_release(ex);
+    hg_executor_release(other);
+}
+
+static void test_lifetimes(void) {
+    hg_executor *ex = new_executor();
+    hg_buffer *a = new_buffer(ex, 4, HG_DTYPE_FLOAT32), *b = new_buffer(ex, 4, HG_DTYPE_FLOAT32);
+    CHECK(hg_buffer_free(a) == HG_OK);
+    CHECK(hg_buffer_free(a) == HG_OK); /* idempotent */
+    CHECK(hg_buffer_is_freed(a));
+    CHECK_ERR(hg_unary(ex, HG_OP_NEG, HG_DTYPE_FLOAT32, a, b, 4), HG_ERR_CLOSED, "freed");
+    void *p = NULL;
+    CHECK_ERR(hg_buffer_pin(a, &p), HG_ERR_CLOSED, "freed");
+    /* a pinned view survives free and close; the memory goes at the last unpin */
+    float *view = NULL;
+    CHECK(hg_fill(ex, b, 7.0, 4) == HG_OK);
+    CHECK(hg_buffer_pin(b, (void **)&view) == HG_OK);
+    CHECK(hg_executor_close(ex) == HG_OK);
+    CHECK(hg_executor_close(ex) == HG_OK);
+    CHECK(hg_executor_is_closed(ex));
+    CHECK(view[3] == 7.0f); /* still readable: ASan would flag a use after free */
+    CHECK_ERR(hg_fill(ex, b, 1.0, 4), HG_ERR_CLOSED, "closed");
+    CHECK_ERR(hg_buffer_allocate(ex, 4, HG_DTYPE_FLOAT32, &a), HG_ERR_CLOSED, "closed");
+    CHECK_ERR(hg_executor_synchronize(ex), HG_ERR_CLOSED, "closed");
+    int64_t live = 0, bytes = 0;
+    CHECK(hg_executor_stats(ex, &live, &bytes) == HG_OK && live == 1);
+    hg_buffer_unpin(b);
+    CHECK(hg_executor_stats(ex, &live, &bytes) == HG_OK && live == 0 && bytes == 0);
+    hg_buffer_release(a);
+    hg_buffer_release(b);
+    hg_executor_release(ex);
+}
+
+static void test_many_allocations(void) {
+    hg_executor *ex = new_executor();
+    int ok = 1;
+    for (int i = 0; i < 100000 && ok; i++) {
+        hg_buffer *b = NULL;
+        ok = hg_buffer_allocate(ex, 1024, HG_DTYPE_FLOAT32, &b) == HG_OK;
+        if (ok) hg_buffer_release(b);
+    }
+    CHECK(ok);
+    int64_t live = -1, bytes = -1;
+    CHECK(hg_executor_stats(ex, &live, &bytes) == HG_OK && live == 0 && bytes == 0);
+    hg_executor_release(ex);
+}
+
+int main(void) {
+    const char *lib = getenv("HOLOGRAM_LIB");
+    if (!lib) {
+        fprintf(stderr, "set HOLOGRAM_LIB to the library holding the core and CPU backend\n");
+        return 2;
+    }
+    if (hg_backend_load(lib, "hg_cpu_backend_entry", &cpu) != HG_OK) {
+        fprintf(stderr, "cannot load the CPU backend: %s\n", hg_last_error());
+        return 1;
+    }
+    test_loading(lib);
+    test_roundtrip_and_ops();
+    test_validation();
+    test_lifetimes();
+    test_many_allocations();
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}

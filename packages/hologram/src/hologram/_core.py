@@ -1,0 +1,50 @@
+"""The one place that touches the compiled binding: ``ffi``, ``lib`` and status checks.
+
+Every wrapper has the same shape: validate what only Python can know, make one
+call into the core, and hand a non-zero status to :func:`raise_status`.
+"""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+from hologram_core import ffi, lib
+
+from hologram import errors
+
+__all__ = ["check", "ffi", "last_error", "lib", "raise_status"]
+
+_STATUS_ERRORS: dict[int, type[errors.HologramError]] = {
+    lib.HG_ERR_INVALID_ARGUMENT: errors.InvalidArgumentError,
+    lib.HG_ERR_DTYPE: errors.DTypeError,
+    lib.HG_ERR_SHAPE: errors.ShapeError,
+    lib.HG_ERR_OUT_OF_MEMORY: errors.OutOfMemoryError,
+    lib.HG_ERR_CLOSED: errors.ClosedError,
+    lib.HG_ERR_EXECUTOR_MISMATCH: errors.ExecutorMismatchError,
+    lib.HG_ERR_READ_ONLY: errors.ReadOnlyError,
+    lib.HG_ERR_UNSUPPORTED: errors.UnsupportedOperationError,
+    lib.HG_ERR_NOT_HOST_ADDRESSABLE: errors.NotHostAddressableError,
+    lib.HG_ERR_BACKEND_UNAVAILABLE: errors.BackendUnavailableError,
+    lib.HG_ERR_ABI_MISMATCH: errors.ABIMismatchError,
+    lib.HG_ERR_LOAD_FAILED: errors.BackendLoadError,
+    lib.HG_ERR_BACKEND: errors.BackendError,
+    lib.HG_ERR_INTERNAL: errors.InternalError,
+}
+
+
+def last_error() -> str:
+    """The calling thread's error detail from the core."""
+    return ffi.string(lib.hg_last_error()).decode("utf-8", "replace")
+
+
+def raise_status(status: int, context: str = "") -> NoReturn:
+    """Raises the exception for a non-zero ``hg_status`` with the core's detail."""
+    cls = _STATUS_ERRORS.get(status, errors.InternalError)
+    message = last_error() or ffi.string(lib.hg_status_name(status)).decode()
+    raise cls(f"{context}: {message}" if context else message)
+
+
+def check(status: int, context: str = "") -> None:
+    """Raises unless ``status`` is ``HG_OK``."""
+    if status:
+        raise_status(status, context)

@@ -1,0 +1,297 @@
+"""The :class:`Buffer`: typed memory owned by (or lent to) an executor.
+
+Zero-copy rules, on backends whose memory the CPU addresses (the CPU):
+
+* :meth:`Buffer.to_numpy`, ``np.asarray(buf)``, ``memoryview(buf)`` (Python
+  3.12+; :meth:`Buffer.memoryview` everywhere) and ``__dlpack__`` are views of
+  the same bytes. A view pins the memory: freeing the buffer or closing its
+  executor defers the release until the last view is gone, so a view never
+  dangles.
+* :meth:`Executor.wrap` uses a caller's array in place.
+* :meth:`Buffer.from_numpy` / :meth:`Buffer.to_bytes` are one bulk copy.
+
+On device backends the views raise :class:`NotHostAddressableError` and the
+copies stay one bulk transfer each.
+"""
+
+from __future__ import annotations
+
+import operator
+import sys
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from hologram._core import check, ffi, lib
+from hologram.dtypes import DType, from_code
+from hologram.errors import DTypeError, InvalidArgumentError, ShapeError
+
+if TYPE_CHECKING:
+    from hologram.executor import Executor
+
+__all__ = ["Buffer", "Shape", "normalize_shape"]
+
+Shape = int | tuple[int, ...]
+
+
+def normalize_shape(shape: Any) -> tuple[int, ...]:
+    """``int`` or sequence of ints -> a tuple of non-negative ints."""
+    if isinstance(shape, bool):
+        raise TypeError("a shape must be an int or a tuple of ints, not bool")
+    try:
+        dims = (operator.index(shape),)
+    except TypeError:
+        try:
+            dims = tuple(operator.index(d) for d in shape)
+        except TypeError:
+            raise TypeError(f"a shape must be an int or a tuple of ints, got {shape!r}") from None
+    for d in dims:
+        if d < 0:
+            raise InvalidArgumentError(f"a buffer size must be >= 0, got {shape!r}")
+    return dims
+
+
+class _HostView:
+    """Keeps a pin on a buffer's memory for as long as a NumPy view exists.
+
+    NumPy makes this object the view's ``base``; when the view (and every
+    view of it) is collected, the pin's destructor unpins the memory.
+    """
+
+    __slots__ = ("__array_interface__", "_keep", "_pin")
+
+    def __init__(self, interface: dict[str, Any], pin: Any, keep: Any) -> None:
+        self.__array_interface__ = interface
+        self._pin = pin
+        self._keep = keep
+
+
+class Buffer:
+    """Memory of ``size`` elements of one dtype, owned by an :class:`Executor`.
+
+    Create buffers with :meth:`Executor.allocate`, :meth:`Executor.wrap` or
+    :meth:`Executor.from_numpy`. ``shape`` is metadata for ops that work on
+    rows (reductions, softmax, gemm); the memory is always contiguous.
+    """
+
+    __slots__ = ("__weakref__", "_dtype", "_exec", "_h", "_keep", "_shape")
+
+    _h: Any
+    _exec: Executor
+    _shape: tuple[int, ...]
+    _dtype: DType
+    _keep: Any
+
+    def __init__(self) -> None:
+        raise TypeError("create buffers with Executor.allocate, Executor.wrap or Executor.from_numpy")
+
+    @classmethod
+    def _adopt(cls, executor: Executor, handle: Any, shape: tuple[int, ...], dtype: DType,
+               keep: Any = None) -> Buffer:
+        self = object.__new__(cls)
+        self._h = ffi.gc(handle, lib.hg_buffer_release)
+        self._exec = executor
+        self._shape = tuple(shape)
+        self._dtype = dtype
+        self._keep = keep
+        return self
+
+    # -- metadata ----------------------------------------------------------
+    @property
+    def size(self) -> int:
+        """Number of elements."""
+        return int(lib.hg_buffer_count(self._h))
+
+    def __len__(self) -> int:
+        return self.size
+
+    @property
+    def dtype(self) -> DType:
+        """Element type (compares equal to ``"float32"`` and ``np.float32``)."""
+        return self._dtype
+
+    @property
+    def nbytes(self) -> int:
+        """Size in bytes."""
+        return self.size * self._dtype.itemsize
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Logical shape (row-major); its product is :attr:`size`."""
+        return self._shape
+
+    @property
+    def ndim(self) -> int:
+        return len(self._shape)
+
+    @property
+    def executor(self) -> Executor:
+        """The executor that owns this buffer."""
+        return self._exec
+
+    @property
+    def freed(self) -> bool:
+        """True once the buffer was freed or its executor closed."""
+        return bool(lib.hg_buffer_is_freed(self._h))
+
+    @property
+    def read_only(self) -> bool:
+        """True when the buffer wraps read-only memory."""
+        return bool(lib.hg_buffer_is_read_only(self._h))
+
+    def __repr__(self) -> str:
+        state = " freed" if self.freed else ""
+        return (f"<hologram.Buffer shape={self._shape} dtype={self._dtype.name} "
+                f"backend={self._exec.backend!r}{state}>")
+
+    def reshape(self, *shape: Any) -> Buffer:
+        """The same memory under another shape with the same number of elements."""
+        dims = normalize_shape(shape[0] if len(shape) == 1 else shape)
+        if -1 in dims:
+            raise InvalidArgumentError("reshape needs explicit sizes")
+        count = 1
+        for d in dims:
+            count *= d
+        if count != self.size:
+            raise ShapeError(f"cannot reshape a buffer of {self.size} elements to {dims}")
+        view = object.__new__(Buffer)
+        view._h, view._exec, view._shape, view._dtype, view._keep = self._h, self._exec, dims, self._dtype, self._keep
+        return view
+
+    # -- lifetime ----------------------------------------------------------
+    def free(self) -> None:
+        """Releases the memory now (views defer it to their end). Idempotent."""
+        check(lib.hg_buffer_free(self._h))
+
+    close = free
+
+    def __enter__(self) -> Buffer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.free()
+
+    # -- copies in and out ---------------------------------------------------
+    def _check_array(self, array: Any, what: str) -> np.ndarray:
+        arr = np.asarray(array)
+        if arr.dtype != self._dtype.numpy:
+            raise DTypeError(
+                f"{what}: the array is {arr.dtype} but the buffer is {self._dtype.name}; "
+                f"convert with arr.astype(np.{self._dtype.name})"
+            )
+        if arr.size != self.size:
+            raise ShapeError(f"{what}: the array has {arr.size} elements but the buffer holds {self.size}")
+        return arr
+
+    def from_numpy(self, array: Any) -> Buffer:
+        """Copies ``array`` (same dtype and number of elements) into the buffer; returns self.
+
+        One bulk copy: a contiguous array goes straight from its memory into the
+        buffer; a strided one is gathered once first.
+        """
+        arr = np.ascontiguousarray(self._check_array(array, "from_numpy"))
+        check(lib.hg_buffer_write(self._h, 0, ffi.from_buffer(arr), arr.nbytes), "from_numpy")
+        return self
+
+    def from_bytes(self, data: Any) -> Buffer:
+        """Copies raw bytes (any buffer-protocol object of exactly :attr:`nbytes`) in; returns self."""
+        view = memoryview(data)
+        if view.nbytes != self.nbytes:
+            raise ShapeError(f"from_bytes: got {view.nbytes} bytes but the buffer holds {self.nbytes}")
+        if not view.c_contiguous:
+            view = memoryview(view.tobytes())
+        check(lib.hg_buffer_write(self._h, 0, ffi.from_buffer(view), view.nbytes), "from_bytes")
+        return self
+
+    copy_from_bytes = from_bytes
+
+    def to_bytes(self) -> bytes:
+        """A copy of the contents as ``bytes``."""
+        out = bytearray(self.nbytes)
+        check(lib.hg_buffer_read(self._h, 0, ffi.from_buffer(out), len(out)), "to_bytes")
+        return bytes(out)
+
+    def to_numpy(self) -> np.ndarray:
+        """The contents as a NumPy array of :attr:`shape`.
+
+        A zero-copy view where the CPU addresses the memory (it pins the memory
+        until the view is gone); one bulk copy otherwise.
+        """
+        if not lib.hg_backend_host_addressable(self._exec._info.handle):
+            out = np.empty(self._shape, dtype=self._dtype.numpy)
+            check(lib.hg_buffer_read(self._h, 0, ffi.from_buffer(out), out.nbytes), "to_numpy")
+            return out
+        return np.asarray(self._pinned_view())
+
+    def numpy(self) -> np.ndarray:
+        """Alias of :meth:`to_numpy`."""
+        return self.to_numpy()
+
+    def _pinned_view(self) -> _HostView:
+        data = ffi.new("void **")
+        check(lib.hg_buffer_pin(self._h, data), "view")
+        pin = ffi.gc(ffi.cast("hg_buffer *", self._h), lib.hg_buffer_unpin)
+        interface = {
+            "version": 3,
+            "shape": self._shape,
+            "typestr": self._dtype.numpy.str,
+            "data": (int(ffi.cast("uintptr_t", data[0])), self.read_only),
+        }
+        return _HostView(interface, pin, self._keep)
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        arr = self.to_numpy()
+        if dtype is not None and np.dtype(dtype) != arr.dtype:
+            if copy is False:
+                raise ValueError("a dtype conversion needs a copy")
+            return arr.astype(dtype)
+        return arr.copy() if copy else arr
+
+    def memoryview(self) -> memoryview:
+        """A zero-copy ``memoryview`` of host-addressable memory (pins it like a view)."""
+        return memoryview(self.to_numpy())
+
+    if sys.version_info >= (3, 12):
+
+        def __buffer__(self, flags: int) -> memoryview:
+            view = self.to_numpy()
+            if flags & 0x1 and not view.flags.writeable:  # PyBUF_WRITABLE
+                raise BufferError("the buffer is read-only")
+            return memoryview(view)
+
+    # -- DLPack ----------------------------------------------------------------
+    def __dlpack_device__(self) -> tuple[int, int]:
+        return (int(lib.hg_backend_dlpack_device_type(self._exec._info.handle)), self._exec.device)
+
+    def __dlpack__(self, *, stream: Any = None, max_version: tuple[int, int] | None = None,
+                   dl_device: tuple[int, int] | None = None, copy: bool | None = None) -> Any:
+        """A DLPack capsule of the same memory (host-addressable backends)."""
+        view = self.to_numpy()
+        kwargs: dict[str, Any] = {}
+        if stream is not None:
+            kwargs["stream"] = stream
+        if max_version is not None:
+            kwargs["max_version"] = max_version
+        if dl_device is not None:
+            kwargs["dl_device"] = dl_device
+        if copy is not None:
+            kwargs["copy"] = copy
+        try:
+            return view.__dlpack__(**kwargs)
+        except TypeError:
+            # NumPy < 2.1 predates the versioned protocol's keywords.
+            kwargs.pop("max_version", None)
+            return view.__dlpack__(**kwargs)
+
+    # -- in-place helpers of the original API --------------------------------------
+    def fill(self, value: float, n: int | None = None) -> Buffer:
+        """Sets the first ``n`` (default: all) elements to ``value``; returns self."""
+        check(lib.hg_fill(self._exec._h, self._h, float(value), self.size if n is None else n), "fill")
+        return self
+
+    def copy_from(self, src: Buffer, n: int | None = None) -> Buffer:
+        """Copies the first ``n`` (default: all) elements of ``src``; returns self."""
+        if not isinstance(src, Buffer):
+            raise TypeError(f"copy_from needs a hologram.Buffer, got {type(src).__name__}")
+        check(lib.hg_copy(self._exec._h, src._h, self._h, self.size if n is None else n), "copy_from")
+        return self

@@ -1,0 +1,153 @@
+"""The :class:`Executor`: one backend context on one device, and the buffers it owns."""
+
+from __future__ import annotations
+
+import operator
+from types import TracebackType
+from typing import Any
+
+import numpy as np
+
+from hologram._core import check, ffi, lib
+from hologram.buffer import Buffer, Shape, normalize_shape
+from hologram.discovery import BackendInfo, select_backend
+from hologram.dtypes import DTypeLike, as_dtype
+from hologram.errors import InvalidArgumentError
+
+__all__ = ["Executor"]
+
+
+class Executor:
+    """Runs ops on one backend; owns the buffers allocated from it.
+
+    Args:
+        backend: ``None`` or ``"auto"`` picks the highest-priority available
+            backend (``HOLOGRAM_BACKEND`` overrides); otherwise a backend name
+            such as ``"cpu"``, ``"cuda"``, ``"metal"`` or any plugin's name.
+        device: device index on that backend.
+
+    Use it as a context manager: leaving the block closes it and frees every
+    buffer's memory, except memory still viewed by a NumPy array or a DLPack
+    consumer, which lives until that view is gone.
+    """
+
+    __slots__ = ("__weakref__", "_h", "_info")
+
+    def __init__(self, backend: str | None = None, device: int = 0) -> None:
+        info = select_backend(backend)
+        out = ffi.new("hg_executor **")
+        check(lib.hg_executor_create(info.handle, operator.index(device), out), f"Executor({info.name!r})")
+        self._h = ffi.gc(out[0], lib.hg_executor_release)
+        self._info: BackendInfo = info
+
+    # -- identity ----------------------------------------------------------
+    @property
+    def backend(self) -> str:
+        """Name of the backend this executor runs on (``"cpu"``, ``"cuda"``, ...)."""
+        return self._info.name
+
+    @property
+    def backend_info(self) -> BackendInfo:
+        """The discovered backend: version, priority, library."""
+        return self._info
+
+    @property
+    def device(self) -> int:
+        """Device index on the backend."""
+        return int(lib.hg_executor_device(self._h))
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` ran."""
+        return bool(lib.hg_executor_is_closed(self._h))
+
+    @property
+    def host_addressable(self) -> bool:
+        """True when the CPU can address this backend's memory (zero-copy NumPy views)."""
+        return bool(lib.hg_backend_host_addressable(self._info.handle))
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open"
+        return f"<hologram.Executor backend={self.backend!r} device={self.device} {state}>"
+
+    # -- lifetime ----------------------------------------------------------
+    def close(self) -> None:
+        """Frees every buffer (views keep theirs alive) and the backend context. Idempotent."""
+        check(lib.hg_executor_close(self._h))
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def synchronize(self) -> None:
+        """Waits until every op queued on this executor has finished."""
+        check(lib.hg_executor_synchronize(self._h))
+
+    def stats(self) -> dict[str, int]:
+        """Live buffers and the bytes they hold."""
+        bufs, nbytes = ffi.new("int64_t *"), ffi.new("int64_t *")
+        check(lib.hg_executor_stats(self._h, bufs, nbytes))
+        return {"live_buffers": int(bufs[0]), "live_bytes": int(nbytes[0])}
+
+    # -- buffers -----------------------------------------------------------
+    def allocate(self, shape: Shape, dtype: DTypeLike = "float32") -> Buffer:
+        """A new, uninitialised buffer of ``shape`` elements (an int or a tuple)."""
+        dims = normalize_shape(shape)
+        dt = as_dtype(dtype)
+        count = 1
+        for d in dims:
+            count *= d
+        out = ffi.new("hg_buffer **")
+        try:
+            status = lib.hg_buffer_allocate(self._h, count, dt.code, out)
+        except OverflowError:
+            raise InvalidArgumentError(f"allocate: {count} elements is out of range") from None
+        check(status, "allocate")
+        return Buffer._adopt(self, out[0], dims, dt)
+
+    def empty(self, shape: Shape, dtype: DTypeLike = "float32") -> Buffer:
+        """Alias of :meth:`allocate`."""
+        return self.allocate(shape, dtype)
+
+    def zeros(self, shape: Shape, dtype: DTypeLike = "float32") -> Buffer:
+        """A new buffer filled with zeros."""
+        buf = self.allocate(shape, dtype)
+        buf.fill(0.0)
+        return buf
+
+    def wrap(self, array: Any) -> Buffer:
+        """A buffer that uses ``array``'s memory in place (zero-copy).
+
+        ``array`` must be a C-contiguous, aligned float32/float64 NumPy array
+        (or an object exposing the buffer protocol); writes through the buffer
+        show in the array and vice versa. Read-only arrays give read-only
+        buffers. Only for backends whose memory the CPU addresses.
+        """
+        if not isinstance(array, np.ndarray):
+            if isinstance(array, (list, tuple, int, float)):
+                raise TypeError(
+                    "wrap needs an array to share memory with; to copy a list use Executor.from_numpy"
+                )
+            array = np.asarray(memoryview(array))
+        dt = as_dtype(array.dtype)
+        if not array.flags.c_contiguous:
+            raise InvalidArgumentError(
+                "wrap needs a C-contiguous array to share its memory; pass np.ascontiguousarray(arr) "
+                "(a copy) or use Executor.from_numpy"
+            )
+        if not array.flags.aligned:
+            raise InvalidArgumentError("wrap needs an aligned array; pass arr.copy()")
+        read_only = not array.flags.writeable
+        ptr = ffi.cast("void *", array.ctypes.data)
+        out = ffi.new("hg_buffer **")
+        check(lib.hg_buffer_wrap_host(self._h, ptr, array.size, dt.code, int(read_only), out), "wrap")
+        return Buffer._adopt(self, out[0], array.shape, dt, keep=array)
+
+    def from_numpy(self, array: Any, dtype: DTypeLike | None = None) -> Buffer:
+        """A new buffer holding a copy of ``array`` (one bulk copy)."""
+        array = np.asarray(array, dtype=None if dtype is None else as_dtype(dtype).numpy)
+        buf = self.allocate(array.shape, array.dtype)
+        return buf.from_numpy(array)

@@ -1,0 +1,50 @@
+"""Zero-copy interop entry points: DLPack and NumPy arrays into buffers."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numpy as np
+
+from hologram.buffer import Buffer
+from hologram.errors import NotHostAddressableError
+from hologram.executor import Executor
+
+__all__ = ["default_executor", "from_dlpack", "from_numpy"]
+
+_default: Executor | None = None
+_default_lock = threading.Lock()
+
+
+def default_executor() -> Executor:
+    """A process-wide CPU executor, created on first use (for helpers without an ``exec``)."""
+    global _default
+    with _default_lock:
+        if _default is None or _default.closed:
+            _default = Executor(backend="cpu")
+        return _default
+
+
+def from_dlpack(obj: Any, executor: Executor | None = None) -> Buffer:
+    """A buffer sharing memory with any DLPack producer (a torch CPU tensor, a NumPy array, ...).
+
+    Host memory is used in place (zero-copy) on host-addressable executors;
+    the buffer keeps the producer's memory alive.
+    """
+    executor = executor or default_executor()
+    try:
+        array = np.from_dlpack(obj)
+    except (BufferError, RuntimeError, TypeError) as exc:
+        raise NotHostAddressableError(
+            f"from_dlpack: cannot view {type(obj).__name__} on the CPU ({exc}); "
+            "device memory needs a backend of the same device type"
+        ) from exc
+    if not executor.host_addressable:
+        return executor.from_numpy(array)
+    return executor.wrap(array)
+
+
+def from_numpy(array: Any, executor: Executor | None = None) -> Buffer:
+    """A buffer sharing ``array``'s memory (zero-copy) on a CPU executor."""
+    return (executor or default_executor()).wrap(array)
