@@ -77,7 +77,7 @@ def make_ffibuilder(native: Path | None = None) -> cffi.FFI:
         libraries += ["dl", "pthread"]
     ffibuilder.set_source(
         "hologram_core._native",
-        '#include "hologram/hologram.h"\n#include "hologram/backend.h"\n',
+        '#include "hologram/hologram.h"\n#include "cpu_backend.h"\n',
         sources=native_sources(native),
         include_dirs=[str(native / "include"), str(native / "src" / "core"), str(native / "src" / "cpu")],
         define_macros=[("_GNU_SOURCE", None)],

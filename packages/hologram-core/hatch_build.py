@@ -27,6 +27,9 @@ class NativeBuildHook(BuildHookInterface):
     PLUGIN_NAME = "custom"
 
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
+        if self.target_name == "sdist":
+            self._include_native_sources(build_data)
+            return
         if self.target_name != "wheel":
             return
         sys.path.insert(0, self.root)
@@ -44,14 +47,29 @@ class NativeBuildHook(BuildHookInterface):
                     stale.unlink()
                 shutil.copy2(built, target)
             else:
-                keep = Path(self.directory) / ".native" / built.name
-                keep.parent.mkdir(parents=True, exist_ok=True)
+                self._staging = Path(tempfile.mkdtemp(prefix="hologram-core-wheel-"))
+                keep = self._staging / built.name
                 shutil.copy2(built, keep)
                 build_data["force_include"][str(keep)] = f"hologram_core/{built.name}"
         finally:
             shutil.rmtree(work, ignore_errors=True)
         build_data["pure_python"] = False
         build_data["tag"] = f"cp310-abi3-{_platform_tag()}"
+
+    def finalize(self, version: str, build_data: dict[str, Any], artifact_path: str) -> None:
+        staging = getattr(self, "_staging", None)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+
+    def _include_native_sources(self, build_data: dict[str, Any]) -> None:
+        """Puts the C sources the wheel build needs into the sdist (never build outputs)."""
+        root = Path(self.root)
+        native = root / "native" if (root / "native").is_dir() else root.parent.parent / "native"
+        for sub in ("include", "src", "tests"):
+            for path in sorted((native / sub).rglob("*")):
+                if path.is_file() and path.suffix in (".c", ".h", ".inc"):
+                    build_data["force_include"][str(path)] = f"native/{path.relative_to(native).as_posix()}"
+        build_data["force_include"][str(native / "Makefile")] = "native/Makefile"
 
     @staticmethod
     def _compile(ffibuilder: Any, work: Path) -> Path:

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu_backend.h"
 #include "cpu_kernels.h"
 
 /* Cache-line alignment: vector loads never straddle lines and two buffers
@@ -119,8 +120,6 @@ static const hg_backend_vtable cpu_vtable = {
     .wrap_host = cpu_wrap_host,
     .unwrap = cpu_unwrap,
 };
-
-const hg_backend_vtable *hg_cpu_backend_entry(uint32_t host_abi_version, const hg_host_api *host_api);
 
 const hg_backend_vtable *hg_cpu_backend_entry(uint32_t host_abi_version, const hg_host_api *host_api) {
     if (host_abi_version != HG_BACKEND_ABI_VERSION || !host_api) return NULL;

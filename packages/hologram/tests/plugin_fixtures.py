@@ -28,8 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import hologram
 import pytest
+
+import hologram
 
 __all__ = [
     "ENTRY_POINT_GROUP",

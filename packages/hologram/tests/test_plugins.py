@@ -19,9 +19,10 @@ import sys
 import textwrap
 from pathlib import Path
 
-import hologram
 import numpy as np
 import pytest
+
+import hologram
 
 try:
     import plugin_fixtures as pf

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from typing import NoReturn
 
-from hologram_core import ffi, lib
-
 from hologram import errors
+from hologram_core import ffi, lib
 
 __all__ = ["check", "ffi", "last_error", "lib", "raise_status"]
 

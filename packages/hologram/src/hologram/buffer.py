@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hologram._core import check, ffi, lib
-from hologram.dtypes import DType, from_code
+from hologram.dtypes import DType
 from hologram.errors import DTypeError, InvalidArgumentError, ShapeError
 
 if TYPE_CHECKING:
@@ -206,7 +206,11 @@ class Buffer:
     copy_from_bytes = from_bytes
 
     def to_bytes(self) -> bytes:
-        """A copy of the contents as ``bytes``."""
+        """A copy of the contents as ``bytes`` (one copy)."""
+        if lib.hg_backend_host_addressable(self._exec._info.handle):
+            data = ffi.new("void **")
+            check(lib.hg_buffer_host_ptr(self._h, data), "to_bytes")
+            return ffi.buffer(data[0], self.nbytes)[:]
         out = bytearray(self.nbytes)
         check(lib.hg_buffer_read(self._h, 0, ffi.from_buffer(out), len(out)), "to_bytes")
         return bytes(out)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
-from hologram._core import ffi, lib, last_error
+from hologram._core import ffi, last_error, lib
 from hologram.errors import BackendUnavailableError
 
 __all__ = ["ENTRY_POINT_GROUP", "BackendInfo", "backends", "get_default_backend", "select_backend"]
@@ -80,7 +80,7 @@ def _probe(ep: EntryPoint) -> BackendInfo:
     except Exception as exc:
         _log.warning("hologram: backend plugin %s failed to load: %s", source, exc)
         return BackendInfo(ep.name, "?", 0, False, f"plugin failed to load: {exc!r}", None, source)
-    name, library = str(spec["name"]), str(spec["library"])
+    name, library = str(spec["name"]).lower(), str(spec["library"])
     version, priority = str(spec.get("version", "?")), int(spec.get("priority", 0))
     symbol = spec.get("symbol") or "hg_backend_entry"
     out = ffi.new("hg_backend **")
@@ -89,6 +89,12 @@ def _probe(ep: EntryPoint) -> BackendInfo:
         _log.warning("hologram: backend %r cannot be loaded: %s", name, reason)
         return BackendInfo(name, version, priority, False, reason, library, source)
     handle = out[0]
+    reported = ffi.string(lib.hg_backend_name(handle)).decode("utf-8", "replace")
+    if reported.lower() != name:
+        reason = (f"the entry point names the backend {name!r} but its library reports {reported!r}: "
+                  "the plugin's packaging is inconsistent")
+        _log.warning("hologram: %s", reason)
+        return BackendInfo(name, version, priority, False, reason, library, source)
     score = ffi.new("int32_t *")
     reason_buf = ffi.new("char[]", 512)
     if lib.hg_backend_probe(handle, score, reason_buf, 512):
@@ -119,6 +125,8 @@ def backends(refresh: bool = False) -> list[BackendInfo]:
             unique = []
             for info in found:
                 if info.name in seen:
+                    _log.warning("hologram: backend %r from %s is shadowed by a higher-priority one",
+                                 info.name, info.source)
                     info = BackendInfo(info.name, info.version, info.priority, False,
                                        "shadowed by another backend of the same name", info.library, info.source)
                 seen.add(info.name)

@@ -40,9 +40,11 @@ def from_dlpack(obj: Any, executor: Executor | None = None) -> Buffer:
             f"from_dlpack: cannot view {type(obj).__name__} on the CPU ({exc}); "
             "device memory needs a backend of the same device type"
         ) from exc
-    if not executor.host_addressable:
+    try:
+        return executor.wrap(array)
+    except NotHostAddressableError:
+        # Device memory, or a backend that cannot adopt host memory: one bulk copy.
         return executor.from_numpy(array)
-    return executor.wrap(array)
 
 
 def from_numpy(array: Any, executor: Executor | None = None) -> Buffer:
