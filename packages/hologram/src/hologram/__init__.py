@@ -38,10 +38,9 @@ from hologram.errors import (
 )
 from hologram.executor import Executor
 from hologram.interop import default_executor, from_dlpack, from_numpy
+from hologram.lowlevel import *  # noqa: F403  (the hologram-ffi functions; typed in lowlevel.pyi)
 
 __version__ = "0.1.0"
-
-globals().update({name: getattr(_lowlevel, name) for name in _lowlevel.__all__})
 
 
 def is_cuda_available() -> bool:
