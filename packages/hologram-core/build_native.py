@@ -71,7 +71,9 @@ def make_ffibuilder(native: Path | None = None) -> cffi.FFI:
     native = native or find_native_dir()
     ffibuilder = cffi.FFI()
     ffibuilder.cdef(read_cdef(native / "include" / "hologram" / "hologram.h") + EXTRA_CDEF)
-    compile_args = ["-std=c11", "-O3", "-Wall", "-Wextra", "-fno-strict-aliasing"]
+    # Hidden visibility: kernels and internals never clash with other libraries'
+    # symbols; only PyInit and the CPU backend entry (marked in cpu_backend.h) are exported.
+    compile_args = ["-std=c11", "-O3", "-Wall", "-Wextra", "-fno-strict-aliasing", "-fvisibility=hidden"]
     libraries = [] if sys.platform == "win32" else ["m"]
     if sys.platform.startswith("linux"):
         libraries += ["dl", "pthread"]

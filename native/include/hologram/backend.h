@@ -56,7 +56,14 @@ extern "C" {
                           dims = m, n, k; flags HG_ARG_TRANS_A / HG_ARG_TRANS_B;
                           scalar[0]=alpha, scalar[1]=beta (beta == 0: C is not read)
      MATVEC               A=operand[0], x=operand[1], y=operand[2], dims = m, n
-   rows/cols/n are >= 0; rows*cols can be 0. Reductions MAX/MIN never see cols == 0. */
+   rows/cols/n are >= 0; rows*cols can be 0. Reductions MAX/MIN never see cols == 0.
+   An operand of zero elements may have a NULL handle: kernels must not touch it.
+
+   Aliasing the host allows (it refuses every other overlap before a kernel runs):
+     FILL/COPY, binary, scalar, unary and row-wise ops: the output may be exactly
+     the same memory as an input (in place), so kernels must read element i before
+     writing it; reductions, losses, GEMM and MATVEC: the output never overlaps an
+     input (inputs may overlap each other, e.g. GEMM(A, A)). */
 #define HG_ARG_TRANS_A 0x1u
 #define HG_ARG_TRANS_B 0x2u
 

@@ -10,6 +10,9 @@
 
 #include "hologram/backend.h"
 
+/* Exported even when the rest of the library is built with hidden visibility:
+   the loader finds this entry with dlsym, like any plugin's. */
+__attribute__((visibility("default")))
 const hg_backend_vtable *hg_cpu_backend_entry(uint32_t host_abi_version, const hg_host_api *host_api);
 
 #endif /* HOLOGRAM_CPU_BACKEND_H */
