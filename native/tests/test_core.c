@@ -5,6 +5,7 @@
  * HOLOGRAM_LIB names the shared library holding the core and the CPU backend.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,6 +176,44 @@ static void test_many_allocations(void) {
     hg_executor_release(ex);
 }
 
+/* One thread keeps running ops while another frees the buffer: the runner
+   must get HG_ERR_CLOSED at some point and never touch freed memory (ASan
+   checks the second part). */
+struct race {
+    hg_executor *ex;
+    hg_buffer *buf;
+    int saw_closed;
+};
+
+static void *run_until_closed(void *arg) {
+    struct race *r = arg;
+    for (int i = 0; i < 1000000; i++) {
+        hg_status st = hg_unary(r->ex, HG_OP_EXP, HG_DTYPE_FLOAT32, r->buf, r->buf, 1 << 16);
+        if (st == HG_ERR_CLOSED) {
+            r->saw_closed = 1;
+            break;
+        }
+    }
+    return NULL;
+}
+
+static void test_free_while_running(void) {
+    for (int round = 0; round < 2; round++) {
+        struct race r = {new_executor(), NULL, 0};
+        r.buf = new_buffer(r.ex, 1 << 16, HG_DTYPE_FLOAT32);
+        CHECK(hg_fill(r.ex, r.buf, 0.0, 1 << 16) == HG_OK);
+        pthread_t t;
+        CHECK(pthread_create(&t, NULL, run_until_closed, &r) == 0);
+        for (volatile int spin = 0; spin < 200000; spin++) {}
+        if (round == 0) CHECK(hg_buffer_free(r.buf) == HG_OK);
+        else CHECK(hg_executor_close(r.ex) == HG_OK);
+        pthread_join(t, NULL);
+        CHECK(r.saw_closed);
+        hg_buffer_release(r.buf);
+        hg_executor_release(r.ex);
+    }
+}
+
 int main(void) {
     const char *lib = getenv("HOLOGRAM_LIB");
     if (!lib) {
@@ -190,6 +229,7 @@ int main(void) {
     test_validation();
     test_lifetimes();
     test_many_allocations();
+    test_free_while_running();
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }

@@ -102,6 +102,7 @@ hg_status hg_buffer_wrap_host(hg_executor *ex, void *data, int64_t count, int32_
 void hg__buffer_drop_memory_locked(hg_buffer *b) {
     hg_executor *ex = b->ex;
     if (!b->has_mem) return;
+    hg__wait_idle(ex);
     if (b->wrapped) {
         if (ex->vt->unwrap) ex->vt->unwrap(ex->ctx, b->mem);
     } else {
@@ -221,7 +222,11 @@ hg_status hg_buffer_write(hg_buffer *b, uint64_t offset, const void *src, uint64
     if ((st = check_range(b, offset, nbytes, "a write"))) return st;
     if (nbytes == 0) return HG_OK;
     if (!src) return hg__set_error(HG_ERR_INVALID_ARGUMENT, "source pointer is NULL");
-    return b->ex->vt->copy_from_host(b->ex->ctx, b->mem, offset, src, nbytes);
+    hg__enter(b->ex);
+    st = check_usable(b);
+    if (!st) st = b->ex->vt->copy_from_host(b->ex->ctx, b->mem, offset, src, nbytes);
+    hg__leave(b->ex);
+    return st;
 }
 
 hg_status hg_buffer_read(hg_buffer *b, uint64_t offset, void *dst, uint64_t nbytes) {
@@ -230,5 +235,9 @@ hg_status hg_buffer_read(hg_buffer *b, uint64_t offset, void *dst, uint64_t nbyt
     if ((st = check_range(b, offset, nbytes, "a read"))) return st;
     if (nbytes == 0) return HG_OK;
     if (!dst) return hg__set_error(HG_ERR_INVALID_ARGUMENT, "destination pointer is NULL");
-    return b->ex->vt->copy_to_host(b->ex->ctx, dst, b->mem, offset, nbytes);
+    hg__enter(b->ex);
+    st = check_usable(b);
+    if (!st) st = b->ex->vt->copy_to_host(b->ex->ctx, dst, b->mem, offset, nbytes);
+    hg__leave(b->ex);
+    return st;
 }

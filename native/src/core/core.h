@@ -5,6 +5,7 @@
 #define HOLOGRAM_CORE_H
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 
 #include "hologram/backend.h"
@@ -29,6 +30,7 @@ struct hg_backend {
 struct hg_executor {
     atomic_int_fast64_t refs;  /* the caller's handle + one per buffer */
     atomic_int closed;
+    atomic_int_fast64_t inflight; /* calls touching buffer memory right now */
     hg_backend *backend;
     const hg_backend_vtable *vt;
     void *ctx;                 /* NULL once destroyed */
@@ -57,7 +59,18 @@ struct hg_buffer {
     struct hg_buffer *prev, *next;
 };
 
-/* Releases the buffer's memory; caller holds ex->lock. */
+/* Calls that touch buffer memory announce themselves, then re-check the
+   closed/freed flags; close, free and unpin set the flags, then wait for the
+   calls in flight before releasing memory. With sequentially consistent
+   atomics one side always sees the other, so memory never goes away under a
+   running kernel, even when another thread frees it. */
+static inline void hg__enter(hg_executor *ex) { atomic_fetch_add(&ex->inflight, 1); }
+static inline void hg__leave(hg_executor *ex) { atomic_fetch_sub(&ex->inflight, 1); }
+static inline void hg__wait_idle(hg_executor *ex) {
+    while (atomic_load(&ex->inflight) != 0) sched_yield();
+}
+
+/* Releases the buffer's memory (after in-flight calls); caller holds ex->lock. */
 void hg__buffer_drop_memory_locked(hg_buffer *b);
 /* Destroys the backend context once closed and empty; caller holds ex->lock. */
 void hg__executor_maybe_destroy_locked(hg_executor *ex);

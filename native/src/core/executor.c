@@ -31,6 +31,7 @@ hg_status hg_executor_create(hg_backend *backend, int32_t device, hg_executor **
     }
     atomic_init(&ex->refs, 1);
     atomic_init(&ex->closed, 0);
+    atomic_init(&ex->inflight, 0);
     ex->backend = backend;
     ex->vt = vt;
     ex->device = device;
@@ -47,6 +48,7 @@ hg_status hg_executor_create(hg_backend *backend, int32_t device, hg_executor **
 
 void hg__executor_maybe_destroy_locked(hg_executor *ex) {
     if (atomic_load(&ex->closed) && ex->live_buffers == 0 && ex->ctx) {
+        hg__wait_idle(ex);
         ex->vt->context_destroy(ex->ctx);
         ex->ctx = NULL;
     }
@@ -75,9 +77,12 @@ int32_t hg_executor_is_closed(const hg_executor *ex) { return atomic_load(&ex->c
 
 hg_status hg_executor_synchronize(hg_executor *ex) {
     if (!ex) return hg__set_error(HG_ERR_INVALID_ARGUMENT, "hg_executor_synchronize: executor is NULL");
-    if (atomic_load(&ex->closed))
-        return hg__set_error(HG_ERR_CLOSED, "the executor is closed: create a new hg.Executor()");
-    return ex->vt->synchronize(ex->ctx);
+    hg__enter(ex);
+    hg_status st = atomic_load(&ex->closed)
+        ? hg__set_error(HG_ERR_CLOSED, "the executor is closed: create a new hg.Executor()")
+        : ex->vt->synchronize(ex->ctx);
+    hg__leave(ex);
+    return st;
 }
 
 hg_backend *hg_executor_backend(const hg_executor *ex) { return ex->backend; }

@@ -91,24 +91,6 @@ static hg_status check_overlap(const hg_buffer *out, int64_t on, const hg_buffer
     return HG_OK;
 }
 
-static hg_status run(hg_executor *ex, hg_op_args *args) {
-    hg_kernel_fn kernel = ex->kernels[args->op][args->dtype];
-    if (!kernel)
-        return hg__set_error(HG_ERR_UNSUPPORTED, "backend '%s' has no %s kernel for %s",
-                             ex->vt->name, hg__dtype_name((int32_t)args->dtype), hg__op_name((int32_t)args->op));
-    for (uint32_t i = 0; i < args->num_operands; i++) args->offset[i] = 0;
-    return kernel(ex->ctx, args);
-}
-
-static hg_op_args make_args(int32_t op, int32_t dtype, uint32_t num_operands) {
-    hg_op_args args;
-    memset(&args, 0, sizeof args);
-    args.op = (uint32_t)op;
-    args.dtype = (uint32_t)dtype;
-    args.num_operands = num_operands;
-    return args;
-}
-
 /* Reads element 0 of `b` as a double (one tiny copy on device backends). */
 static hg_status read_first(hg_executor *ex, const hg_buffer *b, double *value_out) {
     double d = 0.0;
@@ -121,6 +103,39 @@ static hg_status read_first(hg_executor *ex, const hg_buffer *b, double *value_o
     if (st) return st;
     *value_out = b->dtype == HG_DTYPE_FLOAT64 ? d : (double)f;
     return HG_OK;
+}
+
+/* Runs the kernel inside the in-flight guard (see core.h): the operands are
+   re-checked after announcing the call, so a concurrent free or close either
+   waits for the kernel or is seen here. `result_out`, if given, receives
+   element 0 of `result` under the same guard. */
+static hg_status run(hg_executor *ex, hg_op_args *args, hg_buffer *const *buffers, double *result_out,
+                     const hg_buffer *result) {
+    hg_kernel_fn kernel = ex->kernels[args->op][args->dtype];
+    if (!kernel)
+        return hg__set_error(HG_ERR_UNSUPPORTED, "backend '%s' has no %s kernel for %s",
+                             ex->vt->name, hg__dtype_name((int32_t)args->dtype), hg__op_name((int32_t)args->op));
+    hg_status st = HG_OK;
+    hg__enter(ex);
+    if (atomic_load(&ex->closed))
+        st = hg__set_error(HG_ERR_CLOSED, "the executor was closed while the call started");
+    for (uint32_t i = 0; !st && i < args->num_operands; i++)
+        if (atomic_load(&buffers[i]->freed))
+            st = hg__set_error(HG_ERR_CLOSED, "%s: a buffer was freed while the call started",
+                               hg__op_name((int32_t)args->op));
+    if (!st) st = kernel(ex->ctx, args);
+    if (!st && result_out) st = read_first(ex, result, result_out);
+    hg__leave(ex);
+    return st;
+}
+
+static hg_op_args make_args(int32_t op, int32_t dtype, uint32_t num_operands) {
+    hg_op_args args;
+    memset(&args, 0, sizeof args);
+    args.op = (uint32_t)op;
+    args.dtype = (uint32_t)dtype;
+    args.num_operands = num_operands;
+    return args;
 }
 
 static int in_range(int32_t op, int32_t first, int32_t last) { return op >= first && op <= last; }
@@ -142,7 +157,8 @@ hg_status hg_fill(hg_executor *ex, hg_buffer *out, double value, int64_t n) {
     args.operand[0] = out->mem;
     args.dims[0] = n;
     args.scalar[0] = value;
-    return run(ex, &args);
+    hg_buffer *const bufs[] = {out};
+    return run(ex, &args, bufs, NULL, NULL);
 }
 
 hg_status hg_copy(hg_executor *ex, hg_buffer *src, hg_buffer *dst, int64_t n) {
@@ -158,7 +174,8 @@ hg_status hg_copy(hg_executor *ex, hg_buffer *src, hg_buffer *dst, int64_t n) {
     args.operand[0] = src->mem;
     args.operand[1] = dst->mem;
     args.dims[0] = n;
-    return run(ex, &args);
+    hg_buffer *const bufs[] = {src, dst};
+    return run(ex, &args, bufs, NULL, NULL);
 }
 
 hg_status hg_binary(hg_executor *ex, int32_t op, int32_t expect, hg_buffer *a, hg_buffer *b,
@@ -178,7 +195,8 @@ hg_status hg_binary(hg_executor *ex, int32_t op, int32_t expect, hg_buffer *a, h
     args.operand[1] = b->mem;
     args.operand[2] = out->mem;
     args.dims[0] = n;
-    return run(ex, &args);
+    hg_buffer *const bufs[] = {a, b, out};
+    return run(ex, &args, bufs, NULL, NULL);
 }
 
 hg_status hg_unary(hg_executor *ex, int32_t op, int32_t expect, hg_buffer *a, hg_buffer *out, int64_t n) {
@@ -194,7 +212,8 @@ hg_status hg_unary(hg_executor *ex, int32_t op, int32_t expect, hg_buffer *a, hg
     args.operand[0] = a->mem;
     args.operand[1] = out->mem;
     args.dims[0] = n;
-    return run(ex, &args);
+    hg_buffer *const bufs[] = {a, out};
+    return run(ex, &args, bufs, NULL, NULL);
 }
 
 hg_status hg_scalar(hg_executor *ex, int32_t op, int32_t expect, hg_buffer *a, hg_buffer *out,
@@ -216,7 +235,8 @@ hg_status hg_scalar(hg_executor *ex, int32_t op, int32_t expect, hg_buffer *a, h
     args.dims[0] = n;
     args.scalar[0] = scalar0;
     args.scalar[1] = scalar1;
-    return run(ex, &args);
+    hg_buffer *const bufs[] = {a, out};
+    return run(ex, &args, bufs, NULL, NULL);
 }
 
 /* Shared checks of the rows x cols ops: counts, the input and its product. */
@@ -249,13 +269,9 @@ hg_status hg_reduce(hg_executor *ex, int32_t op, int32_t expect, hg_buffer *a, h
     args.operand[1] = out->mem;
     args.dims[0] = rows;
     args.dims[1] = cols;
-    if ((st = run(ex, &args))) return st;
-    if (!result_out) return HG_OK;
-    if (rows == 0) {
-        *result_out = NAN;
-        return HG_OK;
-    }
-    return read_first(ex, out, result_out);
+    if (result_out && rows == 0) *result_out = NAN;
+    hg_buffer *const bufs[] = {a, out};
+    return run(ex, &args, bufs, rows ? result_out : NULL, out);
 }
 
 hg_status hg_rowwise(hg_executor *ex, int32_t op, int32_t expect, hg_buffer *a, hg_buffer *out,
@@ -274,7 +290,8 @@ hg_status hg_rowwise(hg_executor *ex, int32_t op, int32_t expect, hg_buffer *a, 
     args.operand[1] = out->mem;
     args.dims[0] = rows;
     args.dims[1] = cols;
-    return run(ex, &args);
+    hg_buffer *const bufs[] = {a, out};
+    return run(ex, &args, bufs, NULL, NULL);
 }
 
 hg_status hg_loss(hg_executor *ex, int32_t op, int32_t expect, hg_buffer *pred, hg_buffer *target,
@@ -296,8 +313,8 @@ hg_status hg_loss(hg_executor *ex, int32_t op, int32_t expect, hg_buffer *pred, 
     args.operand[2] = out->mem;
     args.dims[0] = rows;
     args.dims[1] = cols;
-    if ((st = run(ex, &args))) return st;
-    return result_out ? read_first(ex, out, result_out) : HG_OK;
+    hg_buffer *const bufs[] = {pred, target, out};
+    return run(ex, &args, bufs, result_out, out);
 }
 
 hg_status hg_gemm(hg_executor *ex, int32_t expect, hg_buffer *a, hg_buffer *b, hg_buffer *c,
@@ -327,7 +344,8 @@ hg_status hg_gemm(hg_executor *ex, int32_t expect, hg_buffer *a, hg_buffer *b, h
     args.flags = (trans_a ? HG_ARG_TRANS_A : 0u) | (trans_b ? HG_ARG_TRANS_B : 0u);
     args.scalar[0] = alpha;
     args.scalar[1] = beta;
-    return run(ex, &args);
+    hg_buffer *const bufs[] = {a, b, c};
+    return run(ex, &args, bufs, NULL, NULL);
 }
 
 hg_status hg_matvec(hg_executor *ex, int32_t expect, hg_buffer *a, hg_buffer *x, hg_buffer *y,
@@ -350,5 +368,6 @@ hg_status hg_matvec(hg_executor *ex, int32_t expect, hg_buffer *a, hg_buffer *x,
     args.operand[2] = y->mem;
     args.dims[0] = m;
     args.dims[1] = n;
-    return run(ex, &args);
+    hg_buffer *const bufs[] = {a, x, y};
+    return run(ex, &args, bufs, NULL, NULL);
 }
