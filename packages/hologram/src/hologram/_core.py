@@ -40,7 +40,8 @@ def raise_status(status: int, context: str = "") -> NoReturn:
     """Raises the exception for a non-zero ``hg_status`` with the core's detail."""
     cls = _STATUS_ERRORS.get(status, errors.InternalError)
     message = last_error() or ffi.string(lib.hg_status_name(status)).decode()
-    raise cls(f"{context}: {message}" if context else message)
+    # The core's messages already start with the op name; do not say it twice.
+    raise cls(f"{context}: {message}" if context and not message.startswith(f"{context}:") else message)
 
 
 def check(status: int, context: str = "") -> None:

@@ -36,7 +36,12 @@ class Executor:
     def __init__(self, backend: str | None = None, device: int = 0) -> None:
         info = select_backend(backend)
         out = ffi.new("hg_executor **")
-        check(lib.hg_executor_create(info.handle, operator.index(device), out), f"Executor({info.name!r})")
+        device = operator.index(device)
+        if not 0 <= device < 2**31:
+            raise InvalidArgumentError(
+                f"Executor({info.name!r}): device {device} does not exist (devices are numbered from 0)"
+            )
+        check(lib.hg_executor_create(info.handle, device, out), f"Executor({info.name!r})")
         self._h = ffi.gc(out[0], lib.hg_executor_release)
         self._info: BackendInfo = info
 

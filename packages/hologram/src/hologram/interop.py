@@ -32,6 +32,11 @@ def from_dlpack(obj: Any, executor: Executor | None = None) -> Buffer:
     Host memory is used in place (zero-copy) on host-addressable executors;
     the buffer keeps the producer's memory alive.
     """
+    if not hasattr(obj, "__dlpack__"):
+        raise TypeError(
+            f"from_dlpack needs a DLPack producer (an object with __dlpack__, such as a torch tensor "
+            f"or NumPy array), got {type(obj).__name__}"
+        )
     executor = executor or default_executor()
     try:
         array = np.from_dlpack(obj)

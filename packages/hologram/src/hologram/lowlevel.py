@@ -16,6 +16,7 @@ are the slow path — use ``Buffer.from_numpy``/``to_numpy`` (zero-copy) or
 from __future__ import annotations
 
 import json
+import numbers
 import operator
 from collections.abc import Callable
 from typing import Any, NoReturn
@@ -45,14 +46,15 @@ def _bad_call(name: str, exc: BaseException, **args: Any) -> NoReturn:
         elif arg in ("a", "b", "c", "x", "y", "out", "pred", "target", "buf", "src", "dst"):
             if not isinstance(value, Buffer):
                 raise TypeError(f"{name}: {arg!r} must be a hologram.Buffer, got {type(value).__name__}") from None
-        else:
+        elif arg in ("n", "m", "k"):
             try:
-                number = operator.index(value) if arg in ("n", "m", "k") else float(value)
+                count = operator.index(value)
             except TypeError:
-                kind = "an int" if arg in ("n", "m", "k") else "a number"
-                raise TypeError(f"{name}: {arg!r} must be {kind}, got {type(value).__name__}") from None
-            if isinstance(exc, OverflowError):
-                raise InvalidArgumentError(f"{name}: {arg}={number} is out of range for a 64-bit count") from None
+                raise TypeError(f"{name}: {arg!r} must be an int, got {type(value).__name__}") from None
+            if not -(2**63) <= count < 2**63:
+                raise InvalidArgumentError(f"{name}: {arg}={count} is out of range for a 64-bit count") from None
+        elif not isinstance(value, numbers.Real):
+            raise TypeError(f"{name}: {arg!r} must be a number, got {type(value).__name__}") from None
     raise exc
 
 
