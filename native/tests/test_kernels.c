@@ -24,6 +24,8 @@
 
 static int g_passed;
 static int g_failed;
+/* The ISA under test: main runs every test once per ISA this machine supports. */
+static int g_isa;
 
 #define CHECK(cond, ...)                                              \
     do {                                                              \
@@ -172,7 +174,7 @@ typedef struct call {
 
 static hg_status run(const call *c)
 {
-    hg_kernel_fn fn = hg_cpu_kernel_lookup(c->op, c->dtype);
+    hg_kernel_fn fn = hg_cpu_kernel_lookup_isa(g_isa, c->op, c->dtype);
     if (!fn)
         return HG_ERR_UNSUPPORTED;
     hg_op_args args;
@@ -328,20 +330,20 @@ static double ref_clamped_log(double v)
 static void test_lookup(void)
 {
     for (uint32_t op = 0; op < HG_OP_COUNT; ++op) {
-        hg_kernel_fn f32 = hg_cpu_kernel_lookup(op, HG_DTYPE_FLOAT32);
-        hg_kernel_fn f64 = hg_cpu_kernel_lookup(op, HG_DTYPE_FLOAT64);
+        hg_kernel_fn f32 = hg_cpu_kernel_lookup_isa(g_isa, op, HG_DTYPE_FLOAT32);
+        hg_kernel_fn f64 = hg_cpu_kernel_lookup_isa(g_isa, op, HG_DTYPE_FLOAT64);
         CHECK(f32 != NULL && f64 != NULL && f32 != f64, "lookup %s: f32 %p f64 %p", op_names[op],
               (void *)(uintptr_t)f32, (void *)(uintptr_t)f64);
         const uint32_t reserved[] = {HG_DTYPE_FLOAT16, HG_DTYPE_BFLOAT16, HG_DTYPE_INT32,
                                      HG_DTYPE_COUNT, 1000u, UINT32_MAX};
         for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; ++i)
-            CHECK(hg_cpu_kernel_lookup(op, reserved[i]) == NULL, "lookup %s dtype %u is not NULL",
+            CHECK(hg_cpu_kernel_lookup_isa(g_isa, op, reserved[i]) == NULL, "lookup %s dtype %u is not NULL",
                   op_names[op], reserved[i]);
     }
     const uint32_t bad_ops[] = {HG_OP_COUNT, HG_OP_COUNT + 1u, UINT32_MAX};
     for (size_t i = 0; i < sizeof bad_ops / sizeof bad_ops[0]; ++i)
         for (int d = 0; d < 2; ++d)
-            CHECK(hg_cpu_kernel_lookup(bad_ops[i], dtypes[d]) == NULL, "lookup op %u is not NULL",
+            CHECK(hg_cpu_kernel_lookup_isa(g_isa, bad_ops[i], dtypes[d]) == NULL, "lookup op %u is not NULL",
                   bad_ops[i]);
 }
 
@@ -1126,18 +1128,26 @@ static void test_matvec(void)
 
 int main(void)
 {
-    test_lookup();
-    test_fill_copy();
-    test_binary();
-    test_scalar();
-    test_unary();
-    test_unary_exact();
-    test_reduce();
-    test_reduce_edges();
-    test_rowwise();
-    test_losses();
-    test_gemm();
-    test_matvec();
+    for (g_isa = 0; g_isa < HG_CPU_ISA_COUNT; g_isa++) {
+        if (!hg_cpu_isa_supported(g_isa)) {
+            printf("isa %s: not supported here, skipped\n", hg_cpu_isa_name(g_isa));
+            continue;
+        }
+        const int before = g_failed;
+        test_lookup();
+        test_fill_copy();
+        test_binary();
+        test_scalar();
+        test_unary();
+        test_unary_exact();
+        test_reduce();
+        test_reduce_edges();
+        test_rowwise();
+        test_losses();
+        test_gemm();
+        test_matvec();
+        printf("isa %s: %s\n", hg_cpu_isa_name(g_isa), g_failed == before ? "ok" : "FAILED");
+    }
     printf("%d passed, %d failed\n", g_passed, g_failed);
     return g_failed == 0 ? 0 : 1;
 }

@@ -135,8 +135,14 @@ int32_t hg_backend_dlpack_device_type(const hg_backend *backend);
 /* score > 0: usable (higher is better); score <= 0: unusable, reason says why. */
 hg_status hg_backend_probe(hg_backend *backend, int32_t *score_out, char *reason, size_t reason_capacity);
 hg_status hg_backend_device_count(hg_backend *backend, int32_t *count_out);
-/* Space-separated names of the CPU features detected on this machine. */
+/* Space-separated names of the CPU features detected on this machine
+   (cpuid and the OS's XCR0 on x86). */
 const char *hg_cpu_features(void);
+/* Space-separated kernel ISAs this machine can run, lowest first ("scalar avx2 avx512"). */
+const char *hg_cpu_isa_list(void);
+/* The ISA new CPU executors use: HOLOGRAM_ISA when set, else the best one.
+   NULL (with hg_last_error) when HOLOGRAM_ISA names an ISA this machine lacks. */
+const char *hg_cpu_isa(void);
 
 /* ---- executors --------------------------------------------------------- */
 

@@ -29,13 +29,23 @@ static hg_status cpu_device_count(int32_t *count_out) {
     return HG_OK;
 }
 
+/* An executor's CPU state: the ISA its kernels were chosen for. */
+typedef struct cpu_context {
+    int isa;
+} cpu_context;
+
 static hg_status cpu_context_create(int32_t device, void **ctx_out) {
     (void)device;
-    *ctx_out = (void *)&host; /* any non-NULL token: the CPU needs no state */
+    const int isa = hg_cpu_isa_select(); /* reads HOLOGRAM_ISA, so tests can switch per executor */
+    if (isa < 0) return HG_ERR_BACKEND_UNAVAILABLE; /* the detail is already set */
+    cpu_context *ctx = malloc(sizeof *ctx);
+    if (!ctx) return host->set_error(HG_ERR_OUT_OF_MEMORY, "out of memory creating a CPU context");
+    ctx->isa = isa;
+    *ctx_out = ctx;
     return HG_OK;
 }
 
-static void cpu_context_destroy(void *ctx) { (void)ctx; }
+static void cpu_context_destroy(void *ctx) { free(ctx); }
 
 static hg_status cpu_alloc(void *ctx, uint64_t nbytes, void **mem_out) {
     (void)ctx;
@@ -76,8 +86,7 @@ static hg_status cpu_synchronize(void *ctx) {
 }
 
 static hg_kernel_fn cpu_get_kernel(void *ctx, uint32_t op, uint32_t dtype) {
-    (void)ctx;
-    return hg_cpu_kernel_lookup(op, dtype);
+    return hg_cpu_kernel_lookup_isa(((const cpu_context *)ctx)->isa, op, dtype);
 }
 
 static void *cpu_host_ptr(void *ctx, void *mem) {

@@ -23,4 +23,4 @@
 #define HG_DOT_LANES 8
 
 #define HG_CPU_TEMPLATE "cpu_gemm.inc"
-#include "cpu_instantiate.h"
+#include "cpu_isa_instantiate.h"

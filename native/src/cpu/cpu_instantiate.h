@@ -5,25 +5,29 @@
  * kernel .c file, after everything the template needs:
  *
  *     #define HG_CPU_TEMPLATE "cpu_unary.inc"
- *     #include "cpu_instantiate.h"
+ *     #include "cpu_isa_instantiate.h"
+ *
+ * (through cpu_isa_instantiate.h, which defines HG_CPU_ISA once per ISA).
  *
  * Inside a template:
  *   T                   the element type
- *   HG_CPU_NAME(name)   hg_cpu_<name>_<f32|f64>, for kernels and exported helpers
- *   HG_LOCAL(name)      <name>_<f32|f64>, for static helpers (each .c holds
- *                       both instantiations, so even static names need a suffix)
+ *   HG_CPU_NAME(name)   hg_cpu_<name>_<f32|f64>_<isa>, for kernels and exported helpers
+ *   HG_CPU_F64(name)    hg_cpu_<name>_f64_<isa>: the float64 twin, from either dtype
+ *   HG_LOCAL(name)      <name>_<f32|f64>_<isa>, for static helpers (each .c holds
+ *                       every instantiation, so even static names need a suffix)
  *   HG_EXP, HG_LOG, HG_TANH, HG_SQRT, HG_FABS
  *                       libm at T's precision (expf for float, ...)
  * A template must #undef any macro it defines, since it is included twice.
  */
-#ifndef HG_CPU_TEMPLATE
-#error "define HG_CPU_TEMPLATE before including cpu_instantiate.h"
+#if !defined(HG_CPU_TEMPLATE) || !defined(HG_CPU_ISA)
+#error "include cpu_isa_instantiate.h, which defines HG_CPU_ISA, with HG_CPU_TEMPLATE set"
 #endif
 
-#define HG_CPU_CAT2_(a, b) a##_##b
-#define HG_CPU_CAT2(a, b) HG_CPU_CAT2_(a, b)
-#define HG_CPU_NAME(name) HG_CPU_CAT2(hg_cpu_##name, HG_CPU_SFX)
-#define HG_LOCAL(name) HG_CPU_CAT2(name, HG_CPU_SFX)
+#define HG_CPU_CAT3_(a, b, c) a##_##b##_##c
+#define HG_CPU_CAT3(a, b, c) HG_CPU_CAT3_(a, b, c)
+#define HG_CPU_NAME(name) HG_CPU_CAT3(hg_cpu_##name, HG_CPU_SFX, HG_CPU_ISA)
+#define HG_CPU_F64(name) HG_CPU_CAT3(hg_cpu_##name, f64, HG_CPU_ISA)
+#define HG_LOCAL(name) HG_CPU_CAT3(name, HG_CPU_SFX, HG_CPU_ISA)
 
 /* ---- float32 ---- */
 #define T float
@@ -60,7 +64,7 @@
 #undef HG_FABS
 
 #undef HG_CPU_NAME
+#undef HG_CPU_F64
 #undef HG_LOCAL
-#undef HG_CPU_CAT2
-#undef HG_CPU_CAT2_
-#undef HG_CPU_TEMPLATE
+#undef HG_CPU_CAT3
+#undef HG_CPU_CAT3_

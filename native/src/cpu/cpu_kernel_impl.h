@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cpu_isa.h"
 #include "hologram/backend.h"
 
 #define HG_CPU_KERNELS(X)                          \
@@ -49,21 +50,29 @@
     X(HG_OP_GEMM, gemm)                            \
     X(HG_OP_MATVEC, matvec)
 
-#define HG_CPU_DECLARE_KERNEL(op, name)                                  \
-    hg_status hg_cpu_##name##_f32(void *ctx, const hg_op_args *args);    \
-    hg_status hg_cpu_##name##_f64(void *ctx, const hg_op_args *args);
-HG_CPU_KERNELS(HG_CPU_DECLARE_KERNEL)
-#undef HG_CPU_DECLARE_KERNEL
+#define HG_CPU_DECLARE_KERNEL_ISA(op, name, isa)                              \
+    hg_status hg_cpu_##name##_f32_##isa(void *ctx, const hg_op_args *args);    \
+    hg_status hg_cpu_##name##_f64_##isa(void *ctx, const hg_op_args *args);
+#define HG_CPU_DECLARE_KERNEL_scalar(op, name) HG_CPU_DECLARE_KERNEL_ISA(op, name, scalar)
+#define HG_CPU_DECLARE_KERNEL_avx2(op, name) HG_CPU_DECLARE_KERNEL_ISA(op, name, avx2)
+#define HG_CPU_DECLARE_KERNEL_avx512(op, name) HG_CPU_DECLARE_KERNEL_ISA(op, name, avx512)
+#define HG_CPU_DECLARE_KERNEL_neon(op, name) HG_CPU_DECLARE_KERNEL_ISA(op, name, neon)
+#define HG_CPU_DECLARE_ALL_KERNELS(isa) HG_CPU_KERNELS(HG_CPU_DECLARE_KERNEL_##isa)
+HG_CPU_ISAS(HG_CPU_DECLARE_ALL_KERNELS)
+#undef HG_CPU_DECLARE_ALL_KERNELS
 
 /* Row primitives several kernel families share (cpu_primitives.inc).
    sum: pairwise-accurate, accumulated in double for both dtypes.
    max/min: NaN-propagating; n must be >= 1. */
-#define HG_CPU_DECLARE_PRIMITIVES(type, sfx)                   \
-    double hg_cpu_row_sum_##sfx(const type *x, int64_t n);         \
-    type hg_cpu_row_max_##sfx(const type *x, int64_t n);           \
-    type hg_cpu_row_min_##sfx(const type *x, int64_t n);
-HG_CPU_DECLARE_PRIMITIVES(float, f32)
-HG_CPU_DECLARE_PRIMITIVES(double, f64)
+#define HG_CPU_DECLARE_PRIMITIVES(type, sfx, isa)                          \
+    double hg_cpu_row_sum_##sfx##_##isa(const type *x, int64_t n);         \
+    type hg_cpu_row_max_##sfx##_##isa(const type *x, int64_t n);           \
+    type hg_cpu_row_min_##sfx##_##isa(const type *x, int64_t n);
+#define HG_CPU_DECLARE_ISA_PRIMITIVES(isa)             \
+    HG_CPU_DECLARE_PRIMITIVES(float, f32, isa)         \
+    HG_CPU_DECLARE_PRIMITIVES(double, f64, isa)
+HG_CPU_ISAS(HG_CPU_DECLARE_ISA_PRIMITIVES)
+#undef HG_CPU_DECLARE_ISA_PRIMITIVES
 #undef HG_CPU_DECLARE_PRIMITIVES
 
 /* Rows are summed in blocks of this many elements; the block sums are then

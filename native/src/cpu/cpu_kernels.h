@@ -18,11 +18,15 @@
 
 #include <stdint.h>
 
+#include "cpu_isa.h"
 #include "hologram/backend.h"
 
 /* The kernel for (op, dtype): float32 and float64 for every hg_op; NULL for
-   the reserved dtypes and for values out of range. Thread-safe (a constant
-   table). */
+   the reserved dtypes and for values out of range. Uses the best ISA this
+   machine supports. Thread-safe (a constant table). */
 hg_kernel_fn hg_cpu_kernel_lookup(uint32_t op, uint32_t dtype);
+/* The same for one ISA of cpu_isa.h (whether or not this machine runs it:
+   callers check hg_cpu_isa_supported). */
+hg_kernel_fn hg_cpu_kernel_lookup_isa(int isa, uint32_t op, uint32_t dtype);
 
 #endif /* HOLOGRAM_CPU_KERNELS_H */

@@ -25,4 +25,4 @@ static inline double hg_clamped_log(double v)
 }
 
 #define HG_CPU_TEMPLATE "cpu_loss.inc"
-#include "cpu_instantiate.h"
+#include "cpu_isa_instantiate.h"

@@ -18,4 +18,4 @@
 #define HG_EXTREMUM_LANES 32
 
 #define HG_CPU_TEMPLATE "cpu_primitives.inc"
-#include "cpu_instantiate.h"
+#include "cpu_isa_instantiate.h"

@@ -13,4 +13,4 @@
 #include "cpu_kernel_impl.h"
 
 #define HG_CPU_TEMPLATE "cpu_reduce.inc"
-#include "cpu_instantiate.h"
+#include "cpu_isa_instantiate.h"

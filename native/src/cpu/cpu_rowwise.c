@@ -23,4 +23,4 @@
 #include "cpu_kernel_impl.h"
 
 #define HG_CPU_TEMPLATE "cpu_rowwise.inc"
-#include "cpu_instantiate.h"
+#include "cpu_isa_instantiate.h"

@@ -15,4 +15,4 @@
 #define HG_SQRT_2_OVER_PI 0.79788456080286535588
 
 #define HG_CPU_TEMPLATE "cpu_unary.inc"
-#include "cpu_instantiate.h"
+#include "cpu_isa_instantiate.h"

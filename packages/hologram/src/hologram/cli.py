@@ -23,6 +23,13 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
     return "\n".join(out)
 
 
+def _active_isa() -> str:
+    isa = lib.hg_cpu_isa()
+    if isa == ffi.NULL:
+        return f"invalid HOLOGRAM_ISA ({ffi.string(lib.hg_last_error()).decode()})"
+    return ffi.string(isa).decode()
+
+
 def info_text() -> str:
     """What ``hologram info`` prints: versions, CPU features, backends."""
     found = hg.backends()
@@ -38,6 +45,8 @@ def info_text() -> str:
         f"python {platform.python_version()} on {platform.system()} {platform.machine()}, "
         f"{os.cpu_count()} CPU cores",
         f"cpu features: {ffi.string(lib.hg_cpu_features()).decode()}",
+        f"cpu kernels: {_active_isa()} (supported: {ffi.string(lib.hg_cpu_isa_list()).decode()}; "
+        "HOLOGRAM_ISA picks a lower one)",
         f"default backend: {default}"
         + (f" (forced by HOLOGRAM_BACKEND={os.environ['HOLOGRAM_BACKEND']})" if os.environ.get("HOLOGRAM_BACKEND") else ""),
         "",

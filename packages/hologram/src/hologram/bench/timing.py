@@ -1,0 +1,123 @@
+"""Timing: calibrated samples, interleaved rounds, medians.
+
+How one case is measured, and why:
+
+* **Calibration.** Each variant gets its own number of inner calls per
+  sample so that one sample lasts at least ``min_time``: a 3 µs kernel timed
+  once is dominated by ``perf_counter`` resolution and scheduler noise, a
+  sample of hundreds of calls is not. Calibration runs the variant, so it is
+  also its warm-up (caches, page faults of fresh outputs, lazy thread pools).
+* **Interleaving.** Every round takes one sample of every variant, and the
+  order rotates each round, so frequency scaling, thermal drift or a noisy
+  neighbour hits all libraries alike instead of whichever ran last.
+* **Median.** The per-call time of a variant is the median of its samples:
+  robust to the odd sample that an interrupt or a page-cache flush spoiled.
+* **Bounded.** After ``min_rounds`` rounds, no new round starts once the case
+  has used ``max_time`` seconds; a 0.5 s GEMM gets fewer rounds than a 3 µs add.
+"""
+
+from __future__ import annotations
+
+import gc
+import itertools
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+__all__ = ["Measurement", "calibrate", "measure", "rotation", "sample"]
+
+# Calibration never goes past this many inner calls: a no-op measured at 0 ns
+# must not make the loop spin forever.
+_MAX_INNER = 1_000_000
+
+
+@dataclass
+class Measurement:
+    """The samples of one variant: seconds per call, one value per round."""
+
+    inner: int
+    samples: list[float]
+
+    @property
+    def median(self) -> float:
+        """Median seconds per call."""
+        return statistics.median(self.samples)
+
+
+def sample(fn: Callable[[], object], inner: int, sync: Callable[[], object] | None = None) -> float:
+    """Seconds per call of ``fn`` over ``inner`` back-to-back calls.
+
+    ``sync`` (an executor's ``synchronize`` on a device backend) runs once
+    inside the timed region so queued work is counted, not just launched.
+    """
+    loop = itertools.repeat(None, inner)  # cheaper per iteration than range()
+    t0 = time.perf_counter()
+    for _ in loop:
+        fn()
+    if sync is not None:
+        sync()
+    return (time.perf_counter() - t0) / inner
+
+
+def calibrate(fn: Callable[[], object], min_time: float, sync: Callable[[], object] | None = None) -> int:
+    """Inner calls needed for one sample of ``fn`` to last at least ``min_time`` seconds."""
+    inner = 1
+    while True:
+        per_call = sample(fn, inner, sync)
+        if per_call * inner >= min_time or inner >= _MAX_INNER:
+            return inner
+        # Aim 20% past the target from the estimate, but at least double, so a
+        # first call slowed by cold caches cannot stall the search.
+        wanted = int(min_time / max(per_call, 1e-9) * 1.2) + 1
+        inner = min(_MAX_INNER, max(2 * inner, wanted))
+
+
+def rotation(names: Sequence[str], round_index: int) -> list[str]:
+    """``names`` rotated left by ``round_index``: who goes first changes every round."""
+    if not names:
+        return []
+    k = round_index % len(names)
+    return [*names[k:], *names[:k]]
+
+
+def measure(fns: dict[str, Callable[[], object]], *, repeats: int, min_time: float, max_time: float,
+            sync: dict[str, Callable[[], object]] | None = None, min_rounds: int = 3,
+            on_round: Callable[[int, int], object] | None = None) -> dict[str, Measurement]:
+    """Interleaved, calibrated timing of several variants of one operation.
+
+    Args:
+        fns: variant name -> the call to time (no arguments).
+        repeats: rounds wanted; each round gives each variant one sample.
+        min_time: seconds one sample should last at least.
+        max_time: soft budget of the whole measurement; rounds past
+            ``min_rounds`` are skipped once it is spent.
+        sync: per-variant callable run at the end of every sample.
+        min_rounds: rounds always run, whatever the budget says.
+        on_round: called as ``on_round(done, repeats)`` after each round (progress).
+
+    Returns:
+        variant name -> its :class:`Measurement`.
+    """
+    sync = sync or {}
+    names = list(fns)
+    min_rounds = max(1, min(min_rounds, repeats))
+    gc_was_enabled = gc.isenabled()
+    # A collection in the middle of a sample would charge whichever library
+    # happened to be running; allocating variants make garbage on purpose.
+    gc.disable()
+    try:
+        start = time.perf_counter()
+        inner = {name: calibrate(fns[name], min_time, sync.get(name)) for name in names}
+        out = {name: Measurement(inner[name], []) for name in names}
+        for r in range(repeats):
+            if r >= min_rounds and time.perf_counter() - start > max_time:
+                break
+            for name in rotation(names, r):
+                out[name].samples.append(sample(fns[name], inner[name], sync.get(name)))
+            if on_round is not None:
+                on_round(r + 1, repeats)
+        return out
+    finally:
+        if gc_was_enabled:
+            gc.enable()
