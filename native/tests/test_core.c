@@ -176,6 +176,39 @@ static void test_many_allocations(void) {
     hg_executor_release(ex);
 }
 
+static void test_cache(void) {
+    hg_executor *ex = new_executor();
+    hg_memory_stats st;
+    hg_buffer *a = new_buffer(ex, 1000, HG_DTYPE_FLOAT32);
+    void *pa = NULL, *pb = NULL;
+    CHECK(hg_buffer_host_ptr(a, &pa) == HG_OK);
+    hg_buffer_release(a);
+    CHECK(hg_executor_memory_stats(ex, &st) == HG_OK);
+    CHECK(st.live_buffers == 0 && st.cached_blocks == 1 && st.cached_bytes >= 4000 && st.cached_bytes <= 5000);
+    /* same size class (990 floats round to the same block): the block comes back */
+    hg_buffer *b = new_buffer(ex, 990, HG_DTYPE_FLOAT32);
+    CHECK(hg_buffer_host_ptr(b, &pb) == HG_OK && pb == pa);
+    CHECK(hg_executor_memory_stats(ex, &st) == HG_OK && st.cached_blocks == 0 && st.peak_bytes == 4000);
+    hg_buffer_release(b);
+    CHECK(hg_executor_empty_cache(ex) == HG_OK);
+    CHECK(hg_executor_memory_stats(ex, &st) == HG_OK && st.cached_blocks == 0 && st.cached_bytes == 0);
+    /* the limit bounds the cache: with 0 nothing is kept */
+    CHECK(hg_executor_set_cache_limit(ex, 0) == HG_OK);
+    b = new_buffer(ex, 1000, HG_DTYPE_FLOAT32);
+    hg_buffer_release(b);
+    CHECK(hg_executor_memory_stats(ex, &st) == HG_OK && st.cached_blocks == 0 && st.cache_limit == 0);
+    CHECK_ERR(hg_executor_set_cache_limit(ex, -1), HG_ERR_INVALID_ARGUMENT, ">= 0");
+    /* a limit below the cached bytes shrinks the cache at once */
+    CHECK(hg_executor_set_cache_limit(ex, 1 << 20) == HG_OK);
+    hg_buffer *many[8];
+    for (int i = 0; i < 8; i++) many[i] = new_buffer(ex, 4096 * (i + 1), HG_DTYPE_FLOAT32);
+    for (int i = 0; i < 8; i++) hg_buffer_release(many[i]);
+    CHECK(hg_executor_memory_stats(ex, &st) == HG_OK && st.cached_bytes > 0 && st.cached_bytes <= (1 << 20));
+    CHECK(hg_executor_set_cache_limit(ex, 20000) == HG_OK);
+    CHECK(hg_executor_memory_stats(ex, &st) == HG_OK && st.cached_bytes <= 20000);
+    hg_executor_release(ex); /* the cached blocks go with the context: ASan reports leaks */
+}
+
 /* One thread keeps running ops while another frees the buffer: the runner
    must get HG_ERR_CLOSED at some point and never touch freed memory (ASan
    checks the second part). */
@@ -230,6 +263,7 @@ int main(void) {
     test_lifetimes();
     test_many_allocations();
     test_free_while_running();
+    test_cache();
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }

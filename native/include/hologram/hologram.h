@@ -156,6 +156,24 @@ hg_backend *hg_executor_backend(const hg_executor *executor);
 int32_t hg_executor_device(const hg_executor *executor);
 /* Live buffers and the bytes they hold. */
 hg_status hg_executor_stats(const hg_executor *executor, int64_t *live_buffers_out, int64_t *live_bytes_out);
+/* Memory of an executor: live buffers, and freed blocks kept for reuse (the
+   cache). Allocations reuse cached blocks of their size class, so allocating
+   ops do not pay fresh page faults; the cache never exceeds cache_limit
+   (HOLOGRAM_CACHE_LIMIT bytes, default 1 GiB). */
+typedef struct hg_memory_stats {
+    int64_t live_buffers;
+    int64_t live_bytes;
+    int64_t peak_bytes;
+    int64_t cached_blocks;
+    int64_t cached_bytes;
+    int64_t cache_limit;
+} hg_memory_stats;
+
+hg_status hg_executor_memory_stats(const hg_executor *executor, hg_memory_stats *stats_out);
+/* Returns every cached block to the backend. */
+hg_status hg_executor_empty_cache(hg_executor *executor);
+/* Changes the cache's byte limit (0 disables caching), shrinking it now. */
+hg_status hg_executor_set_cache_limit(hg_executor *executor, int64_t limit_bytes);
 void hg_executor_retain(hg_executor *executor);
 void hg_executor_release(hg_executor *executor);
 

@@ -56,6 +56,7 @@ static hg_buffer *make_buffer(hg_executor *ex, void *mem, int64_t count, int32_t
     ex->live = b;
     ex->live_buffers++;
     ex->live_bytes += (int64_t)nbytes;
+    if (ex->live_bytes > ex->peak_bytes) ex->peak_bytes = ex->live_bytes;
     pthread_mutex_unlock(&ex->lock);
     return b;
 }
@@ -64,14 +65,27 @@ hg_status hg_buffer_allocate(hg_executor *ex, int64_t count, int32_t dtype, hg_b
     uint64_t nbytes = 0;
     hg_status st = check_new(ex, count, dtype, out, &nbytes);
     if (st) return st;
-    void *mem = NULL;
-    st = ex->vt->alloc(ex->ctx, nbytes, &mem);
-    if (st) return st;
+    int cls = 0;
+    const uint64_t block = hg__pool_class(nbytes, &cls);
+    pthread_mutex_lock(&ex->lock);
+    void *mem = hg__pool_take_locked(ex, cls);
+    pthread_mutex_unlock(&ex->lock);
+    if (!mem) {
+        st = ex->vt->alloc(ex->ctx, block, &mem);
+        if (st == HG_ERR_OUT_OF_MEMORY) {
+            /* Cached blocks of other sizes may be what stands in the way. */
+            hg_executor_empty_cache(ex);
+            st = ex->vt->alloc(ex->ctx, block, &mem);
+        }
+        if (st) return st;
+    }
     hg_buffer *b = make_buffer(ex, mem, count, dtype, nbytes, 0, 0);
     if (!b) {
         ex->vt->free(ex->ctx, mem);
         return hg__set_error(HG_ERR_OUT_OF_MEMORY, "out of memory allocating a buffer handle");
     }
+    b->pool_class = cls;
+    b->block_bytes = block;
     *out = b;
     return HG_OK;
 }
@@ -105,7 +119,7 @@ void hg__buffer_drop_memory_locked(hg_buffer *b) {
     hg__wait_idle(ex);
     if (b->wrapped) {
         if (ex->vt->unwrap) ex->vt->unwrap(ex->ctx, b->mem);
-    } else {
+    } else if (!hg__pool_give_locked(ex, b->mem, b->pool_class, b->block_bytes)) {
         ex->vt->free(ex->ctx, b->mem);
     }
     b->has_mem = 0;

@@ -11,6 +11,14 @@
 #include "hologram/backend.h"
 
 #define HG_ERROR_CAPACITY 1024
+#define HG_POOL_CLASSES 256
+
+/* A cached block of the executor's pool (pool.c). */
+typedef struct hg_pool_node {
+    void *mem;
+    int64_t bytes;
+    struct hg_pool_node *next;
+} hg_pool_node;
 
 /* Sets the thread's error detail (printf-style) and returns `status`. */
 hg_status hg__set_error(hg_status status, const char *fmt, ...)
@@ -40,6 +48,11 @@ struct hg_executor {
     struct hg_buffer *live;    /* buffers that still hold memory */
     int64_t live_buffers;
     int64_t live_bytes;
+    int64_t peak_bytes;
+    hg_pool_node *cache[HG_POOL_CLASSES]; /* freed blocks by size class */
+    int64_t cached_blocks;
+    int64_t cached_bytes;
+    int64_t cache_limit;
     hg_kernel_fn kernels[HG_OP_COUNT][HG_DTYPE_COUNT];
 };
 
@@ -55,6 +68,8 @@ struct hg_buffer {
     int32_t read_only;
     int32_t wrapped;           /* mem is caller memory: unwrap, never free */
     int32_t has_mem;
+    int32_t pool_class;        /* size class of mem (allocated buffers) */
+    uint64_t block_bytes;      /* bytes of the block mem points to */
     int64_t pins;              /* guarded by ex->lock */
     struct hg_buffer *prev, *next;
 };
@@ -69,6 +84,13 @@ static inline void hg__leave(hg_executor *ex) { atomic_fetch_sub(&ex->inflight, 
 static inline void hg__wait_idle(hg_executor *ex) {
     while (atomic_load(&ex->inflight) != 0) sched_yield();
 }
+
+/* The pool (pool.c); every *_locked call needs ex->lock held. */
+uint64_t hg__pool_class(uint64_t nbytes, int *class_out);
+int64_t hg__pool_default_limit(void);
+void *hg__pool_take_locked(hg_executor *ex, int cls);
+int hg__pool_give_locked(hg_executor *ex, void *mem, int cls, uint64_t bytes);
+void hg__pool_drain_locked(hg_executor *ex);
 
 /* Releases the buffer's memory (after in-flight calls); caller holds ex->lock. */
 void hg__buffer_drop_memory_locked(hg_buffer *b);

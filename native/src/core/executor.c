@@ -36,6 +36,7 @@ hg_status hg_executor_create(hg_backend *backend, int32_t device, hg_executor **
     ex->vt = vt;
     ex->device = device;
     ex->host_addressable = (vt->flags & HG_BACKEND_FLAG_HOST_ADDRESSABLE) != 0;
+    ex->cache_limit = hg__pool_default_limit();
     pthread_mutex_init(&ex->lock, NULL);
     /* Kernels are resolved once, so an op call is one table load. */
     if (vt->get_kernel)
@@ -49,6 +50,7 @@ hg_status hg_executor_create(hg_backend *backend, int32_t device, hg_executor **
 void hg__executor_maybe_destroy_locked(hg_executor *ex) {
     if (atomic_load(&ex->closed) && ex->live_buffers == 0 && ex->ctx) {
         hg__wait_idle(ex);
+        hg__pool_drain_locked(ex);
         ex->vt->context_destroy(ex->ctx);
         ex->ctx = NULL;
     }
@@ -88,6 +90,38 @@ hg_status hg_executor_synchronize(hg_executor *ex) {
 hg_backend *hg_executor_backend(const hg_executor *ex) { return ex->backend; }
 
 int32_t hg_executor_device(const hg_executor *ex) { return ex->device; }
+
+hg_status hg_executor_memory_stats(const hg_executor *ex, hg_memory_stats *stats_out) {
+    if (!ex || !stats_out)
+        return hg__set_error(HG_ERR_INVALID_ARGUMENT, "hg_executor_memory_stats: arguments are required");
+    pthread_mutex_lock((pthread_mutex_t *)&ex->lock);
+    stats_out->live_buffers = ex->live_buffers;
+    stats_out->live_bytes = ex->live_bytes;
+    stats_out->peak_bytes = ex->peak_bytes;
+    stats_out->cached_blocks = ex->cached_blocks;
+    stats_out->cached_bytes = ex->cached_bytes;
+    stats_out->cache_limit = ex->cache_limit;
+    pthread_mutex_unlock((pthread_mutex_t *)&ex->lock);
+    return HG_OK;
+}
+
+hg_status hg_executor_set_cache_limit(hg_executor *ex, int64_t limit_bytes) {
+    if (!ex) return hg__set_error(HG_ERR_INVALID_ARGUMENT, "hg_executor_set_cache_limit: executor is NULL");
+    if (limit_bytes < 0)
+        return hg__set_error(HG_ERR_INVALID_ARGUMENT, "cache limit must be >= 0 bytes, got %lld", (long long)limit_bytes);
+    pthread_mutex_lock(&ex->lock);
+    ex->cache_limit = limit_bytes;
+    if (ex->ctx) {
+        /* Shrink to the new limit: largest classes first, they free the most. */
+        for (int cls = HG_POOL_CLASSES - 1; cls >= 0 && ex->cached_bytes > limit_bytes; cls--) {
+            void *mem;
+            while (ex->cached_bytes > limit_bytes && (mem = hg__pool_take_locked(ex, cls)))
+                ex->vt->free(ex->ctx, mem);
+        }
+    }
+    pthread_mutex_unlock(&ex->lock);
+    return HG_OK;
+}
 
 hg_status hg_executor_stats(const hg_executor *ex, int64_t *live_buffers_out, int64_t *live_bytes_out) {
     if (!ex || !live_buffers_out || !live_bytes_out)

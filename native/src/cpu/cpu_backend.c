@@ -9,7 +9,9 @@
 #include <string.h>
 
 #include "cpu_backend.h"
+#include "cpu_isa.h"
 #include "cpu_kernels.h"
+#include "cpu_parallel.h"
 
 /* Cache-line alignment: vector loads never straddle lines and two buffers
    never share one. */
@@ -29,16 +31,11 @@ static hg_status cpu_device_count(int32_t *count_out) {
     return HG_OK;
 }
 
-/* An executor's CPU state: the ISA its kernels were chosen for. */
-typedef struct cpu_context {
-    int isa;
-} cpu_context;
-
 static hg_status cpu_context_create(int32_t device, void **ctx_out) {
     (void)device;
     const int isa = hg_cpu_isa_select(); /* reads HOLOGRAM_ISA, so tests can switch per executor */
     if (isa < 0) return HG_ERR_BACKEND_UNAVAILABLE; /* the detail is already set */
-    cpu_context *ctx = malloc(sizeof *ctx);
+    hg_cpu_context *ctx = malloc(sizeof *ctx);
     if (!ctx) return host->set_error(HG_ERR_OUT_OF_MEMORY, "out of memory creating a CPU context");
     ctx->isa = isa;
     *ctx_out = ctx;
@@ -86,7 +83,7 @@ static hg_status cpu_synchronize(void *ctx) {
 }
 
 static hg_kernel_fn cpu_get_kernel(void *ctx, uint32_t op, uint32_t dtype) {
-    return hg_cpu_kernel_lookup_isa(((const cpu_context *)ctx)->isa, op, dtype);
+    return hg_cpu_dispatch_kernel(ctx, op, dtype);
 }
 
 static void *cpu_host_ptr(void *ctx, void *mem) {

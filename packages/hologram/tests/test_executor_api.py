@@ -58,15 +58,41 @@ def test_executor_context_manager_returns_itself() -> None:
     assert ex.closed
 
 
+def _live(ex: hg.Executor) -> dict[str, int]:
+    stats = ex.stats()
+    return {"live_buffers": stats["live_buffers"], "live_bytes": stats["live_bytes"]}
+
+
 def test_synchronize_and_stats(ex: hg.Executor) -> None:
     ex.synchronize()
-    assert ex.stats() == {"live_buffers": 0, "live_bytes": 0}
+    assert _live(ex) == {"live_buffers": 0, "live_bytes": 0}
     a = ex.allocate(10)
     b = ex.allocate((2, 3), "float64")
-    assert ex.stats() == {"live_buffers": 2, "live_bytes": 10 * 4 + 6 * 8}
+    assert _live(ex) == {"live_buffers": 2, "live_bytes": 10 * 4 + 6 * 8}
     a.free()
-    assert ex.stats() == {"live_buffers": 1, "live_bytes": 48}
+    assert _live(ex) == {"live_buffers": 1, "live_bytes": 48}
+    stats = ex.stats()
+    assert stats["peak_bytes"] == 88
+    assert stats["cached_blocks"] == 1 and 40 <= stats["cached_bytes"] <= 64  # a's block, kept for reuse
     del b
+
+
+def test_freed_blocks_are_reused_and_the_cache_is_bounded(ex: hg.Executor) -> None:
+    n = 1 << 20
+    first = ex.allocate(n)
+    address = first.to_numpy().ctypes.data
+    del first
+    assert ex.stats()["cached_blocks"] == 1
+    second = ex.allocate(n)  # same size class: the same memory, no fresh page faults
+    assert second.to_numpy().ctypes.data == address
+    del second
+    ex.empty_cache()
+    assert ex.stats()["cached_bytes"] == 0
+    ex.set_cache_limit(0)
+    ex.allocate(n).free()
+    assert ex.stats()["cached_bytes"] == 0
+    with pytest.raises(hg.InvalidArgumentError, match=">= 0"):
+        ex.set_cache_limit(-1)
 
 
 # -- buffers ----------------------------------------------------------------------------

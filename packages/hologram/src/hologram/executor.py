@@ -92,10 +92,29 @@ class Executor:
         check(lib.hg_executor_synchronize(self._h))
 
     def stats(self) -> dict[str, int]:
-        """Live buffers and the bytes they hold."""
-        bufs, nbytes = ffi.new("int64_t *"), ffi.new("int64_t *")
-        check(lib.hg_executor_stats(self._h, bufs, nbytes))
-        return {"live_buffers": int(bufs[0]), "live_bytes": int(nbytes[0])}
+        """Memory of this executor, in buffers and bytes.
+
+        ``live_buffers``/``live_bytes``: buffers holding memory now;
+        ``peak_bytes``: the most ever live at once; ``cached_blocks``/
+        ``cached_bytes``: freed blocks kept for reuse (allocations of the same
+        size class take them instead of fresh memory); ``cache_limit``: the
+        most the cache may hold.
+        """
+        st = ffi.new("hg_memory_stats *")
+        check(lib.hg_executor_memory_stats(self._h, st))
+        return {name: int(getattr(st, name)) for name in
+                ("live_buffers", "live_bytes", "peak_bytes", "cached_blocks", "cached_bytes", "cache_limit")}
+
+    def empty_cache(self) -> None:
+        """Returns every cached (freed, kept for reuse) block to the backend."""
+        check(lib.hg_executor_empty_cache(self._h))
+
+    def set_cache_limit(self, limit_bytes: int) -> None:
+        """Bounds the cache of freed blocks (0 disables it); shrinks it now if needed.
+
+        The default is ``HOLOGRAM_CACHE_LIMIT`` bytes, or 1 GiB.
+        """
+        check(lib.hg_executor_set_cache_limit(self._h, operator.index(limit_bytes)), "set_cache_limit")
 
     # -- buffers -----------------------------------------------------------
     def allocate(self, shape: Shape, dtype: DTypeLike = "float32") -> Buffer:
