@@ -13,6 +13,7 @@ import numpy as np
 
 import hologram as hg
 from hologram._core import ffi, lib
+from hologram.bench import command as bench_command
 
 
 def _table(rows: list[list[str]], header: list[str]) -> str:
@@ -97,12 +98,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("info", help="versions, CPU features and the discovered backends")
     sub.add_parser("demo", help="run the quickstart on the CPU backend and print `info`")
+    bench_command.add_arguments(sub.add_parser("bench", help="time Hologram against PyTorch and NumPy"))
     args = parser.parse_args(argv)
     if args.command == "info":
         print(info_text())
         return 0
     if args.command == "demo":
         return _demo()
+    if args.command == "bench":
+        return bench_command.main(args)
     parser.print_help()
     return 2
 

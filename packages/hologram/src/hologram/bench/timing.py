@@ -7,6 +7,8 @@ How one case is measured, and why:
   once is dominated by ``perf_counter`` resolution and scheduler noise, a
   sample of hundreds of calls is not. Calibration runs the variant, so it is
   also its warm-up (caches, page faults of fresh outputs, lazy thread pools).
+  A sample that comes out faster than calibration predicted (calibration
+  caught a stall) raises the count for the following rounds.
 * **Interleaving.** Every round takes one sample of every variant, and the
   order rotates each round, so frequency scaling, thermal drift or a noisy
   neighbour hits all libraries alike instead of whichever ran last.
@@ -36,13 +38,25 @@ _MAX_INNER = 1_000_000
 class Measurement:
     """The samples of one variant: seconds per call, one value per round."""
 
-    inner: int
+    inner: int  # calls per sample (as of the last round: raised if calibration was fooled by a stall)
     samples: list[float]
 
     @property
     def median(self) -> float:
         """Median seconds per call."""
         return statistics.median(self.samples)
+
+    @property
+    def spread(self) -> float:
+        """Interquartile range of the samples over their median (0 with fewer than 4 samples).
+
+        A quiet machine gives a few percent; tens of percent mean something
+        else competed for the cores and the median deserves less trust.
+        """
+        if len(self.samples) < 4 or self.median <= 0:
+            return 0.0
+        q1, _, q3 = statistics.quantiles(self.samples, n=4)
+        return (q3 - q1) / self.median
 
 
 def sample(fn: Callable[[], object], inner: int, sync: Callable[[], object] | None = None) -> float:
@@ -65,7 +79,14 @@ def calibrate(fn: Callable[[], object], min_time: float, sync: Callable[[], obje
     inner = 1
     while True:
         per_call = sample(fn, inner, sync)
-        if per_call * inner >= min_time or inner >= _MAX_INNER:
+        if per_call * inner >= min_time:
+            # One long sample may be a hiccup (a page fault, another library's
+            # thread pool still holding the cores): a 10 µs op calibrated on a
+            # 10 ms stall would be timed one call per sample. Confirm it.
+            per_call = min(per_call, sample(fn, inner, sync))
+            if per_call * inner >= min_time:
+                return inner
+        if inner >= _MAX_INNER:
             return inner
         # Aim 20% past the target from the estimate, but at least double, so a
         # first call slowed by cold caches cannot stall the search.
@@ -108,13 +129,18 @@ def measure(fns: dict[str, Callable[[], object]], *, repeats: int, min_time: flo
     gc.disable()
     try:
         start = time.perf_counter()
-        inner = {name: calibrate(fns[name], min_time, sync.get(name)) for name in names}
-        out = {name: Measurement(inner[name], []) for name in names}
+        out = {name: Measurement(calibrate(fns[name], min_time, sync.get(name)), []) for name in names}
         for r in range(repeats):
             if r >= min_rounds and time.perf_counter() - start > max_time:
                 break
             for name in rotation(names, r):
-                out[name].samples.append(sample(fns[name], inner[name], sync.get(name)))
+                m = out[name]
+                m.samples.append(sample(fns[name], m.inner, sync.get(name)))
+                # The fastest sample so far is the best estimate of the true cost:
+                # if a stall during calibration made samples too short, lengthen them.
+                best = min(m.samples)
+                if best * m.inner < min_time / 2:
+                    m.inner = min(_MAX_INNER, int(min_time * 1.2 / max(best, 1e-9)) + 1)
             if on_round is not None:
                 on_round(r + 1, repeats)
         return out

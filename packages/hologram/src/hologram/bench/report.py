@@ -1,0 +1,203 @@
+"""Presenting results: the header, the tables, JSON and the plot."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from hologram.bench.results import BenchError, Result, Timing
+
+__all__ = ["format_time", "header", "json_document", "render", "require_matplotlib", "tables",
+           "write_json", "write_plot"]
+
+SCHEMA = "hologram-bench/1"
+_LABELS = {"torch": "PyTorch (CPU)", "numpy": "NumPy"}
+_ASCII = str.maketrans({"\u00b5": "u", "\u00d7": "x", "\u2014": "-", "\u2264": "<=", "\u2265": ">="})
+
+
+def format_time(seconds: float | None) -> str:
+    """``2.93 µs``, ``850 µs``, ``1.20 ms``, ``2.41 s``: three significant digits, a unit that fits."""
+    if seconds is None or not math.isfinite(seconds):
+        return "\u2014"
+    # The largest unit that keeps the value >= 1 (ns below a microsecond).
+    scale, unit = next(((f, u) for f, u in ((1.0, "s"), (1e-3, "ms"), (1e-6, "\u00b5s")) if seconds >= f),
+                       (1e-9, "ns"))
+    value = seconds / scale
+    digits = 2 if value < 10 else 1 if value < 100 else 0
+    return f"{value:.{digits}f} {unit}"
+
+
+# Above this interquartile range / median, a time is flagged as noisy.
+NOISY = 0.25
+
+
+def _time_cell(t: Timing) -> str:
+    return format_time(t.median_s) + (" *" if t.composed else "") + (" ~" if t.spread > NOISY else "")
+
+
+def _speedup(x: float | None) -> str:
+    return "\u2014" if x is None else f"{x:.2f}x"
+
+
+def header(machine: dict[str, Any], config: Any = None) -> str:
+    """The lines naming the machine, the versions and the thread settings."""
+    core = f"core {machine['hologram_core']}, " if machine.get("hologram_core") else ""
+    kernels = f", {machine['cpu_kernels']} kernels" if machine.get("cpu_kernels") else ""
+    usable = machine.get("usable_cores")
+    cores = f"{machine['cores']} cores" + (f" ({usable} usable)" if usable and usable != machine["cores"] else "")
+    torch = (f"torch {machine['torch']} (torch.get_num_threads() = {machine['torch_threads']})"
+             if machine.get("torch") else "torch not available")
+    env = machine.get("env") or {}
+    threads = ", ".join(f"{k}={v}" for k, v in env.items()) if env else "HOLOGRAM_NUM_THREADS not set"
+    if machine.get("hologram_threads"):
+        threads = f"hologram uses {machine['hologram_threads']} threads; {threads}"
+    load = machine.get("load_average")
+    if load is not None:
+        cores += f", load average {load:.2f} before the run"
+    lines = [
+        f"hologram bench: hologram {machine['hologram']} ({core}{machine['backend']} backend{kernels})",
+        f"machine: {machine['cpu']}, {cores}, {machine['os']} {machine['arch']}, Python {machine['python']}",
+        f"versions: {torch}, numpy {machine['numpy']}",
+        f"threads: {threads}",
+    ]
+    if load is not None and load >= 0.5 * (usable or machine["cores"] or 1):
+        lines.append(f"warning: the machine was busy (load average {load:.2f}): other work competes for "
+                     "the cores and the timings will be noisy")
+    if config is not None:
+        lines.append(
+            f"timing: each output checked against a float64 reference, then warm-up/calibration and "
+            f"the median of up to {config.repeats} interleaved rounds (rotating order); samples \u2265 "
+            f"{format_time(config.min_time)}, ~{config.max_time:g} s per case"
+        )
+    return "\n".join(lines)
+
+
+def _markdown(rows: list[list[str]], head: list[str]) -> str:
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+
+    def line(cells: list[str]) -> str:
+        return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"
+
+    return "\n".join([line(head), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *map(line, rows)])
+
+
+def _cells(r: Result, mode: str, hologram_mode: str) -> list[str]:
+    if r.error:
+        return ["\u2014", "\u2014", "CHECK FAILED", "\u2014"]
+    cells = []
+    for impl in ("torch", "numpy"):
+        t = r.timing(impl, mode)
+        cells.append("\u2014" if t is None else _time_cell(t))
+    ours = r.timing("hologram", hologram_mode)
+    cells.append("\u2014" if ours is None else _time_cell(ours))
+    cells.append(_speedup(r.speedup("torch", mode, hologram_mode)))
+    return cells
+
+
+def tables(results: Sequence[Result], backend: str = "cpu") -> str:
+    """The seed README's rows, then every case with preallocated outputs, then allocating calls."""
+    hologram = f"Hologram ({backend.upper()})"
+    head = ["Operation", _LABELS["torch"], _LABELS["numpy"], hologram, "Speedup vs PyTorch"]
+    parts = []
+    readme = [r for r in results if r.readme]
+    if readme:
+        parts += [
+            "Seed README rows: Hologram's low-level call into a preallocated buffer vs the allocating "
+            "PyTorch/NumPy call, as the README compared them",
+            _markdown([[r.readme or r.name, *_cells(r, "alloc", "out"), r.readme_speedup or ""] for r in readme],
+                      [*head, "README claimed"]),
+            "",
+        ]
+    for mode, title in (("out", "Preallocated outputs: hg.*_f32(..., c, n), torch.*(..., out=c), "
+                                "np.*(..., out=c)"),
+                        ("alloc", "Allocating calls: hg.ops.*(ex, ...), torch.*(...), np.*(...)")):
+        parts += [title, _markdown([[r.name, *_cells(r, mode, mode)] for r in results], head), ""]
+    return "\n".join(parts).rstrip()
+
+
+def notes(results: Sequence[Result]) -> list[str]:
+    """Every note, skip reason and failed check, once each, in order of appearance."""
+    out: list[str] = []
+    if any(t.composed for r in results for t in r.timings.values()):
+        out.append("* NumPy (composed): NumPy has no such op; the timed expression is several NumPy calls")
+    if any(t.spread > NOISY for r in results for t in r.timings.values()):
+        out.append(f"~ noisy: the samples' interquartile range exceeds {NOISY:.0%} of their median "
+                   "(something else competed for the cores); rerun on an idle machine")
+    for r in results:
+        out += [f"{impl} skipped: {why}" for impl, why in r.skipped.items()]
+        out += r.notes
+    out += [f"CHECK FAILED, {r.name}: {r.error}" for r in results if r.error]
+    return list(dict.fromkeys(out))
+
+
+def render(results: Sequence[Result], machine: dict[str, Any], config: Any = None, unicode: bool = True) -> str:
+    """The full text report: header, tables, notes."""
+    text = header(machine, config) + "\n\n" + tables(results, machine.get("backend", "cpu"))
+    extra = notes(results)
+    if extra:
+        text += "\n\nNotes:\n" + "\n".join(f"- {n}" for n in extra)
+    return text if unicode else text.translate(_ASCII)
+
+
+def json_document(results: Sequence[Result], machine: dict[str, Any], config: Any = None) -> dict[str, Any]:
+    """Everything measured, JSON-ready: machine, config, every case with every sample."""
+    return {
+        "schema": SCHEMA,
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "machine": machine,
+        "config": None if config is None else asdict(config),
+        "results": [r.to_dict() for r in results],
+        "notes": notes(results),
+    }
+
+
+def write_json(path: str | Path, results: Sequence[Result], machine: dict[str, Any], config: Any = None) -> None:
+    """Writes :func:`json_document` to ``path``."""
+    doc = json_document(results, machine, config)
+    Path(path).write_text(json.dumps(doc, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+
+
+def require_matplotlib() -> type:
+    """matplotlib's ``Figure``, imported only when a plot is asked for; a clear error when missing."""
+    try:
+        from matplotlib.figure import Figure
+    except ImportError as exc:
+        raise BenchError(f"--plot needs matplotlib, which is not importable ({exc}): pip install matplotlib") from exc
+    return Figure
+
+
+def write_plot(path: str | Path, results: Sequence[Result], machine: dict[str, Any]) -> None:
+    """Median time per call of every library, per case, in both modes, on a log axis."""
+    import numpy as np
+
+    figure = require_matplotlib()
+    shown = [r for r in results if r.timings]
+    # Figure + savefig needs no pyplot: no GUI backend, no global state.
+    fig = figure(figsize=(12, 1.6 + 0.45 * max(len(shown), 1)), layout="constrained")
+    axes = fig.subplots(1, 2, sharey=True)
+    y = np.arange(len(shown))
+    height = 0.27
+    colours = {"hologram": "#2a7ab0", "torch": "#ee4c2c", "numpy": "#4d77cf"}
+    labels = {"hologram": f"Hologram ({machine.get('backend', 'cpu')})", "torch": "PyTorch", "numpy": "NumPy"}
+    for ax, mode, title in zip(axes, ("out", "alloc"), ("preallocated outputs", "allocating calls"), strict=True):
+        for j, impl in enumerate(("hologram", "torch", "numpy")):
+            values = [r.median(impl, mode) for r in shown]
+            if all(v is None for v in values):
+                continue
+            ax.barh(y + (j - 1) * height, [np.nan if v is None else v * 1e6 for v in values], height=height,
+                    label=labels[impl], color=colours[impl], alpha=0.55 if impl == "numpy" else 1.0)
+        ax.set_xscale("log")
+        ax.set_xlabel("median time per call (\u00b5s, log scale; shorter is faster)")
+        ax.set_title(title)
+        ax.grid(axis="x", which="both", alpha=0.3)
+    axes[0].set_yticks(y, [r.name for r in shown])
+    axes[0].invert_yaxis()
+    axes[-1].legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))  # outside: never over a bar
+    fig.suptitle(f"hologram bench {machine.get('hologram', '')}: {machine.get('cpu', '')}, "
+                 f"{machine.get('usable_cores') or machine.get('cores')} cores")
+    fig.savefig(path, dpi=110)

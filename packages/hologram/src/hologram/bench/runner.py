@@ -1,0 +1,133 @@
+"""Runs the selected cases: build, check against the reference, then time."""
+
+from __future__ import annotations
+
+import importlib
+import zlib
+from dataclasses import dataclass
+from types import ModuleType
+
+import numpy as np
+
+import hologram as hg
+from hologram.bench import cases as _cases
+from hologram.bench.progress import Progress
+from hologram.bench.results import Result, Timing
+from hologram.bench.timing import measure
+
+__all__ = ["Config", "import_torch", "run_cases"]
+
+
+@dataclass(frozen=True)
+class _Defaults:
+    repeats: int
+    min_time: float
+    max_time: float
+
+
+# Defaults by mode. Full: ~2 ms samples, 15 rounds, 4 s per case. Quick: half
+# the sample, half the rounds, 1.5 s per case, so its 13 cases (torch import
+# included) take ~10-20 s on a 2-core machine, well inside the minute promised.
+_FULL = _Defaults(repeats=15, min_time=2e-3, max_time=4.0)
+_QUICK = _Defaults(repeats=7, min_time=1e-3, max_time=1.5)
+
+
+@dataclass(frozen=True)
+class Config:
+    """What a run covers and how it times. Build it with :meth:`create`."""
+
+    quick: bool = False
+    filter: str | None = None
+    backend: str = "cpu"
+    repeats: int = _FULL.repeats  # interleaved rounds per case
+    min_time: float = _FULL.min_time  # seconds one sample lasts at least
+    max_time: float = _FULL.max_time  # soft seconds per case (3 rounds always run)
+    seed: int = 0
+
+    @classmethod
+    def create(cls, quick: bool = False, filter: str | None = None, backend: str = "cpu",
+               repeats: int | None = None, min_time: float | None = None, max_time: float | None = None,
+               seed: int = 0) -> Config:
+        """A config where ``None`` timing knobs take the defaults of the mode (quick or full)."""
+        base = _QUICK if quick else _FULL
+        config = cls(quick, filter, backend,
+                     int(base.repeats if repeats is None else repeats),
+                     float(base.min_time if min_time is None else min_time),
+                     float(base.max_time if max_time is None else max_time), seed)
+        if config.repeats < 1:
+            raise ValueError(f"repeats must be >= 1, got {config.repeats}")
+        if config.min_time < 0 or config.max_time < 0:
+            raise ValueError("min_time and max_time must be >= 0")
+        return config
+
+
+def import_torch() -> tuple[ModuleType | None, str | None]:
+    """``(torch, None)``, or ``(None, why)`` when PyTorch cannot be imported (it is optional)."""
+    try:
+        return importlib.import_module("torch"), None
+    except ImportError as exc:
+        return None, f"PyTorch is not installed or failed to import ({exc}); pip install 'hologram[bench]'"
+
+
+def _check(case: _cases.Case, setup: _cases.Setup) -> tuple[dict[str, float], str | None]:
+    """Runs every variant once and compares it with the float64 reference.
+
+    Returns each variant's max abs error, and the first mismatch (if any):
+    a fast wrong kernel must fail here, never reach the timing table.
+    """
+    errors: dict[str, float] = {}
+    assert setup.expected is not None
+    for v in setup.variants:
+        try:
+            got = setup.select(v.read(v.fn())).astype(np.float64)
+            errors[v.key] = float(np.max(np.abs(got - setup.expected))) if got.size else 0.0
+            np.testing.assert_allclose(got, setup.expected, rtol=setup.rtol, atol=setup.atol,
+                                       err_msg=f"{case.name}: {v.call}")
+        except AssertionError as exc:
+            detail = " ".join(line.strip() for line in str(exc).strip().splitlines()[:4])
+            return errors, f"{v.impl} ({v.call}) does not match the float64 reference: {detail}"
+        except Exception as exc:  # a call that raises is as disqualifying as a wrong one
+            return errors, f"{v.impl} ({v.call}) raised {type(exc).__name__}: {exc}"
+    return errors, None
+
+
+def _run_case(case: _cases.Case, ex: hg.Executor, torch: ModuleType | None, torch_note: str | None,
+              config: Config, progress: Progress, index: int) -> Result:
+    result = Result(case.name, case.op, case.size, case.shape, case.tags, case.readme, case.readme_speedup)
+    if torch_note:
+        result.skipped["torch"] = torch_note
+    # Seeded by the case name, so a case gets the same data whatever --filter selects.
+    rng = np.random.default_rng([config.seed, zlib.crc32(case.name.encode())])
+    setup = _cases.build(case, ex, torch, rng)
+    result.notes += setup.notes
+    errors, failure = _check(case, setup)
+    if failure:
+        result.error = failure
+        return result
+    progress.update(index, f"{case.name} (calibrating)")
+    measured = measure(
+        {v.key: v.fn for v in setup.variants},
+        repeats=config.repeats, min_time=config.min_time, max_time=config.max_time,
+        sync={v.key: v.sync for v in setup.variants if v.sync is not None},
+        on_round=lambda done, total: progress.update(index + done / total, case.name),
+    )
+    for v in setup.variants:
+        m = measured[v.key]
+        result.timings[v.key] = Timing(v.impl, v.mode, v.call, m.median, m.samples, m.inner,
+                                       errors[v.key], m.spread, v.composed)
+    return result
+
+
+def run_cases(config: Config, progress: Progress | None = None) -> list[Result]:
+    """Runs the cases ``config`` selects, in order, on one executor of ``config.backend``."""
+    selected = _cases.select(config.quick, config.filter)
+    torch, torch_note = import_torch()
+    progress = progress or Progress(len(selected), enabled=False)
+    results = []
+    with hg.Executor(backend=config.backend) as ex:
+        for i, case in enumerate(selected):
+            progress.update(i, case.name)
+            results.append(_run_case(case, ex, torch, torch_note, config, progress, i))
+    progress.update(len(selected), "done")
+    progress.close()
+    return results
