@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hologram._core import check, ffi, lib
+from hologram._core import check, ffi, lib, raise_status
 from hologram.dtypes import DType
 from hologram.errors import DTypeError, InvalidArgumentError, ShapeError
 
@@ -74,13 +74,14 @@ class Buffer:
     rows (reductions, softmax, gemm); the memory is always contiguous.
     """
 
-    __slots__ = ("__weakref__", "_dtype", "_exec", "_h", "_keep", "_shape")
+    __slots__ = ("__weakref__", "_dtype", "_exec", "_h", "_keep", "_n", "_shape")
 
     _h: Any
     _exec: Executor
     _shape: tuple[int, ...]
     _dtype: DType
     _keep: Any
+    _n: int  # element count: fixed for a buffer's life, cached to keep op wrappers cheap
 
     def __init__(self) -> None:
         raise TypeError("create buffers with Executor.allocate, Executor.wrap or Executor.from_numpy")
@@ -94,13 +95,30 @@ class Buffer:
         self._shape = tuple(shape)
         self._dtype = dtype
         self._keep = keep
+        self._n = int(lib.hg_buffer_count(self._h))
+        return self
+
+    @classmethod
+    def _like(cls, executor: Executor, other: Buffer) -> Buffer:
+        """A new uninitialised buffer with ``other``'s shape and dtype (the ops' fast path)."""
+        out = ffi.new("hg_buffer **")
+        status = lib.hg_buffer_allocate(executor._h, other._n, other._dtype.code, out)
+        if status:
+            raise_status(status, "allocate")
+        self = object.__new__(cls)
+        self._h = ffi.gc(out[0], lib.hg_buffer_release)
+        self._exec = executor
+        self._shape = other._shape
+        self._dtype = other._dtype
+        self._keep = None
+        self._n = other._n
         return self
 
     # -- metadata ----------------------------------------------------------
     @property
     def size(self) -> int:
         """Number of elements."""
-        return int(lib.hg_buffer_count(self._h))
+        return self._n
 
     def __len__(self) -> int:
         return self.size
@@ -156,6 +174,7 @@ class Buffer:
             raise ShapeError(f"cannot reshape a buffer of {self.size} elements to {dims}")
         view = object.__new__(Buffer)
         view._h, view._exec, view._shape, view._dtype, view._keep = self._h, self._exec, dims, self._dtype, self._keep
+        view._n = self._n
         return view
 
     # -- lifetime ----------------------------------------------------------

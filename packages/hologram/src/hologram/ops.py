@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from hologram._core import check, ffi, lib
+from hologram._core import check, ffi, lib, raise_status
 from hologram.buffer import Buffer
 from hologram.errors import InvalidArgumentError, ShapeError
 from hologram.executor import Executor
@@ -39,6 +39,15 @@ def _executor(x: object, op: str) -> Executor:
     return x
 
 
+def _explain(op: str, **args: object) -> None:
+    """Raises the TypeError that names a wrong argument (after a failed fast path)."""
+    for name, value in args.items():
+        if name == "exec":
+            _executor(value, op)
+        elif value is not None or name != "out":
+            _buffer(value, name, op)
+
+
 def _same_size(a: Buffer, b: Buffer, op: str, names: str = "a and b") -> None:
     if a.size != b.size:
         raise ShapeError(f"{op}: {names} differ in size ({a.size} vs {b.size} elements)")
@@ -62,11 +71,23 @@ def _rows_cols(a: Buffer) -> tuple[int, int]:
 
 
 def _binary(code: int, name: str):  # type: ignore[no-untyped-def]
+    call, like = lib.hg_binary, Buffer._like
+
     def op(exec: Executor, a: Buffer, b: Buffer, out: Buffer | None = None) -> Buffer:
-        _executor(exec, name)
-        _same_size(_buffer(a, "a", name), _buffer(b, "b", name), name)
-        out = _out_like(exec, a, out, name)
-        check(lib.hg_binary(exec._h, code, _ANY, a._h, b._h, out._h, a.size), name)
+        try:
+            n = a._n
+            if b._n != n:
+                _same_size(a, b, name)
+            if out is None:
+                out = like(exec, a)
+            elif out._n != n:
+                _out_like(exec, a, out, name)
+            status = call(exec._h, code, _ANY, a._h, b._h, out._h, n)
+        except AttributeError:
+            _explain(name, exec=exec, a=a, b=b, out=out)
+            raise
+        if status:
+            raise_status(status, name)
         return out
 
     op.__name__ = op.__qualname__ = name
@@ -83,10 +104,21 @@ minimum = _binary(lib.HG_OP_MINIMUM, "minimum")
 
 
 def _unary(code: int, name: str, doc: str):  # type: ignore[no-untyped-def]
+    call, like = lib.hg_unary, Buffer._like
+
     def op(exec: Executor, a: Buffer, out: Buffer | None = None) -> Buffer:
-        _executor(exec, name)
-        out = _out_like(exec, _buffer(a, "a", name), out, name)
-        check(lib.hg_unary(exec._h, code, _ANY, a._h, out._h, a.size), name)
+        try:
+            n = a._n
+            if out is None:
+                out = like(exec, a)
+            elif out._n != n:
+                _out_like(exec, a, out, name)
+            status = call(exec._h, code, _ANY, a._h, out._h, n)
+        except AttributeError:
+            _explain(name, exec=exec, a=a, out=out)
+            raise
+        if status:
+            raise_status(status, name)
         return out
 
     op.__name__ = op.__qualname__ = name
