@@ -154,8 +154,6 @@ int32_t hg_executor_is_closed(const hg_executor *executor);
 hg_status hg_executor_synchronize(hg_executor *executor);
 hg_backend *hg_executor_backend(const hg_executor *executor);
 int32_t hg_executor_device(const hg_executor *executor);
-/* Live buffers and the bytes they hold. */
-hg_status hg_executor_stats(const hg_executor *executor, int64_t *live_buffers_out, int64_t *live_bytes_out);
 /* Memory of an executor: live buffers, and freed blocks kept for reuse (the
    cache). Allocations reuse cached blocks of their size class, so allocating
    ops do not pay fresh page faults; the cache never exceeds cache_limit

@@ -123,16 +123,6 @@ hg_status hg_executor_set_cache_limit(hg_executor *ex, int64_t limit_bytes) {
     return HG_OK;
 }
 
-hg_status hg_executor_stats(const hg_executor *ex, int64_t *live_buffers_out, int64_t *live_bytes_out) {
-    if (!ex || !live_buffers_out || !live_bytes_out)
-        return hg__set_error(HG_ERR_INVALID_ARGUMENT, "hg_executor_stats: arguments are required");
-    pthread_mutex_lock((pthread_mutex_t *)&ex->lock);
-    *live_buffers_out = ex->live_buffers;
-    *live_bytes_out = ex->live_bytes;
-    pthread_mutex_unlock((pthread_mutex_t *)&ex->lock);
-    return HG_OK;
-}
-
 void hg_executor_retain(hg_executor *ex) { atomic_fetch_add(&ex->refs, 1); }
 
 void hg_executor_release(hg_executor *ex) {

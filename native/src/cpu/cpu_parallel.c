@@ -11,8 +11,12 @@
 #include "cpu_kernels.h"
 #include "cpu_threadpool.h"
 
-#define GRAIN_STREAMING (128 * 1024) /* fill, copy, + - * /, relu, ... */
-#define GRAIN_TRANSCENDENTAL (8 * 1024) /* exp, log, tanh, sigmoid, gelu */
+/* Elementwise ops go parallel from these sizes on (elements). */
+#define THRESHOLD_STREAMING (8 * 1024)    /* fill, copy, + - * /, relu, ... */
+#define THRESHOLD_TRANSCENDENTAL (4 * 1024) /* exp, log, tanh, sigmoid, gelu */
+/* Row ops split into chunks of about this many elements; fixed boundaries
+   keep reductions bit-identical whatever the thread count. */
+#define GRAIN_STREAMING (64 * 1024)
 
 typedef struct split_job {
     hg_kernel_fn kernel;
@@ -55,8 +59,14 @@ static hg_status split_elementwise(void *ctx, const hg_op_args *args) {
     const hg_cpu_context *c = ctx;
     split_job job = {hg_cpu_kernel_lookup_isa(c->isa, args->op, args->dtype), ctx, args, elem_size(args->dtype)};
     const int64_t n = args->dims[0];
-    const int64_t grain = is_transcendental(args->op) ? GRAIN_TRANSCENDENTAL : GRAIN_STREAMING;
-    if (n <= grain) return job.kernel(ctx, args);
+    const int64_t threshold = is_transcendental(args->op) ? THRESHOLD_TRANSCENDENTAL : THRESHOLD_STREAMING;
+    if (n < threshold) return job.kernel(ctx, args);
+    /* Elementwise results do not depend on the chunking, so split evenly: one
+       chunk per thread, in whole cache lines, keeps each thread on the same
+       part of the data from call to call (and in its own core's cache). */
+    const int threads = hg_cpu_num_threads();
+    int64_t grain = (n + threads - 1) / threads;
+    grain = (grain + 15) / 16 * 16;
     hg_cpu_parallel_for(n, grain, elementwise_chunk, &job);
     return HG_OK;
 }
