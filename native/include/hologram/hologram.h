@@ -143,6 +143,9 @@ const char *hg_cpu_isa_list(void);
 /* The ISA new CPU executors use: HOLOGRAM_ISA when set, else the best one.
    NULL (with hg_last_error) when HOLOGRAM_ISA names an ISA this machine lacks. */
 const char *hg_cpu_isa(void);
+/* Threads the CPU backend uses for one op, the caller included
+   (HOLOGRAM_NUM_THREADS, else the CPUs this process may run on). */
+int32_t hg_cpu_threads(void);
 
 /* ---- executors --------------------------------------------------------- */
 

@@ -17,6 +17,8 @@
  */
 #include "cpu_threadpool.h"
 
+#include "hologram/hologram.h"
+
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -172,6 +174,8 @@ int hg_cpu_num_threads(void) {
     ensure_started();
     return pool.threads;
 }
+
+int32_t hg_cpu_threads(void) { return hg_cpu_num_threads(); }
 
 static void run_serially(int64_t n, int64_t grain, hg_cpu_task_fn fn, void *arg) {
     /* The same chunks as a parallel run, so results do not depend on threads. */

@@ -48,6 +48,7 @@ def info_text() -> str:
         f"cpu features: {ffi.string(lib.hg_cpu_features()).decode()}",
         f"cpu kernels: {_active_isa()} (supported: {ffi.string(lib.hg_cpu_isa_list()).decode()}; "
         "HOLOGRAM_ISA picks a lower one)",
+        f"cpu threads: {lib.hg_cpu_threads()} per op (HOLOGRAM_NUM_THREADS)",
         f"default backend: {default}"
         + (f" (forced by HOLOGRAM_BACKEND={os.environ['HOLOGRAM_BACKEND']})" if os.environ.get("HOLOGRAM_BACKEND") else ""),
         "",
