@@ -9,9 +9,12 @@
  * there); a -inf entry in an otherwise finite row gives 0 (softmax) and
  * -inf (log_softmax).
  *
- * The exponentials and sums run in double for both dtypes: for float32 the
- * rounding of x - m in float would be magnified by exp to several ULP for
- * the small probabilities, and double exp costs little more than expf here.
+ * x - m is formed and the sums run in double for both dtypes: for float32
+ * the rounding of x - m in float would be magnified by exp to several ULP
+ * for the small probabilities (|x - m| 2^-24 relative). The float32
+ * exponential is cpu_vmath.h's hg_vexpf_d, which takes that double
+ * argument (reduction in double, float polynomial): within 1 ULP, and the
+ * loop vectorises; float64 uses libm's exp.
  *
  * out may be exactly in (in-place): every pass reads an element before it
  * writes the same element, so the pointers are not restrict-qualified.
@@ -21,6 +24,7 @@
 
 #include "cpu_cascade.h"
 #include "cpu_kernel_impl.h"
+#include "cpu_vmath.h"
 
 #define HG_CPU_TEMPLATE "cpu_rowwise.inc"
 #include "cpu_isa_instantiate.h"
