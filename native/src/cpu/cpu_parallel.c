@@ -12,8 +12,8 @@
 #include "cpu_threadpool.h"
 
 /* Elementwise ops go parallel from these sizes on (elements). */
-#define THRESHOLD_STREAMING (8 * 1024)    /* fill, copy, + - * /, relu, ... */
-#define THRESHOLD_TRANSCENDENTAL (4 * 1024) /* exp, log, tanh, sigmoid, gelu */
+#define THRESHOLD_STREAMING (32 * 1024)   /* fill, copy, + - * /, relu, ... */
+#define THRESHOLD_TRANSCENDENTAL (16 * 1024) /* exp, log, tanh, sigmoid, gelu */
 /* Row ops split into chunks of about this many elements; fixed boundaries
    keep reductions bit-identical whatever the thread count. */
 #define GRAIN_STREAMING (64 * 1024)
@@ -61,11 +61,14 @@ static hg_status split_elementwise(void *ctx, const hg_op_args *args) {
     const int64_t n = args->dims[0];
     const int64_t threshold = is_transcendental(args->op) ? THRESHOLD_TRANSCENDENTAL : THRESHOLD_STREAMING;
     if (n < threshold) return job.kernel(ctx, args);
-    /* Elementwise results do not depend on the chunking, so split evenly: one
-       chunk per thread, in whole cache lines, keeps each thread on the same
-       part of the data from call to call (and in its own core's cache). */
+    /* Elementwise results do not depend on the chunking. Cache-sized ops split
+       evenly, one chunk per thread, so each thread finds its part of the data
+       in its own core's cache from call to call; larger ones split four ways
+       per thread, so a worker that is descheduled mid-op (the process shares
+       its cores with other runtimes) holds up only a small chunk. */
     const int threads = hg_cpu_num_threads();
-    int64_t grain = (n + threads - 1) / threads;
+    const int64_t pieces = (int64_t)threads * (n >= 512 * 1024 ? 4 : 1);
+    int64_t grain = (n + pieces - 1) / pieces;
     grain = (grain + 15) / 16 * 16;
     hg_cpu_parallel_for(n, grain, elementwise_chunk, &job);
     return HG_OK;

@@ -38,7 +38,10 @@
 /* How long an idle worker spins before sleeping: long enough to bridge the
    Python overhead between two ops, short enough not to take a core from the
    other runtimes in the process for long. */
-#define SPIN_NANOSECONDS 50000
+#define SPIN_NANOSECONDS 20000
+/* A caller waiting for a chunk that a descheduled worker holds yields its core
+   after this long, rather than spinning against the thread it waits for. */
+#define WAIT_SPIN_NANOSECONDS 20000
 
 #define CLOSED_BIT (UINT64_C(1) << 31)
 #define ACTIVE_MASK (CLOSED_BIT - 1)
@@ -211,7 +214,16 @@ void hg_cpu_parallel_for(int64_t n, int64_t grain, hg_cpu_task_fn fn, void *arg)
     pthread_mutex_unlock(&pool.sleep_lock);
     run_chunks();
     /* Chunks claimed by workers must finish; unclaimed ones do not exist. */
-    while (atomic_load(&pool.done_chunks) < pool.chunks) cpu_relax();
+    int64_t yield_after = 0;
+    for (unsigned i = 0; atomic_load(&pool.done_chunks) < pool.chunks; i++) {
+        if ((i & 255) != 255) {
+            cpu_relax();
+            continue;
+        }
+        const int64_t t = now_ns();
+        if (!yield_after) yield_after = t + WAIT_SPIN_NANOSECONDS;
+        if (t >= yield_after) sched_yield();
+    }
     atomic_fetch_or(&pool.state, CLOSED_BIT);
     atomic_store(&pool.busy, 0);
 }
