@@ -1,26 +1,210 @@
 /*
  * cpu_gemm.c -- gemm (C = alpha op(A) op(B) + beta C) and matvec (y = A x),
- * row-major and contiguous; C is m x n, op(A) m x k, op(B) k x n.
+ * row-major; C is m x n, op(A) m x k, op(B) k x n.
  *
- * Unblocked reference-speed loops (blocking, packing and threads come
- * later), in the two orders that keep the innermost loop contiguous:
- *   - op(B) = B: row i of C gets alpha*op(A)[i][p] times row p of B added,
- *     p = 0..k-1 (an axpy over n, vectorised), whatever A's layout;
- *   - op(B) = B^T: C[i][j] is a dot product of a row of op(A) with row j
- *     of B, both contiguous unless A is transposed too.
- * float32 accumulates in float32, as BLAS sgemm does.
+ * GEMM follows the GotoBLAS/BLIS structure (cpu_gemm.inc has the loop nest
+ * and the measurements behind its choices):
+ *
+ *   for each task (a block of C's rows or columns), one per thread:
+ *    for jc in its columns step NC
+ *     for pc in k step KC            B~ = op(B)[pc.., jc..] packed (or in place)
+ *      for ic in its rows step MC    A~ = op(A)[ic.., pc..] packed (or in place)
+ *       for jr in the NC columns step NR      a KC x NR sliver of B~ (L1)
+ *        for ir in the MC rows step MR        micro-kernel: MR x NR tile of C
+ *
+ * The micro-kernel (cpu_gemm_ukernel.inc, vocabulary in cpu_gemm_simd.inc)
+ * keeps an MR x NR tile of C in vector registers and, per k step, loads one
+ * NR-wide row of B and broadcasts MR elements of A. Transposes are absorbed
+ * by the packing (or by the layout the kernel reads A in), so it never sees
+ * them. GEMMs with m == 1 or n == 1 are matrix-vector products instead.
+ *
+ * This file holds what is not per dtype/ISA: the cache sizes the blocking is
+ * derived from and the cached scratch buffer.
  *
  * When beta == 0, C is written without being read, so garbage or NaN in C
  * does not leak into the result (the BLAS convention). k == 0 leaves beta*C.
- * C and y must not overlap the inputs (restrict); A and B may overlap.
+ * C and y must not overlap the inputs; A and B may overlap.
  */
+#include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
+#include "cpu_gemm_internal.h"
 #include "cpu_kernel_impl.h"
+#include "cpu_threadpool.h"
 
-/* Independent partial sums let GCC vectorise a dot product without
-   reassociating the additions (which it only does under -ffast-math). */
-#define HG_DOT_LANES 8
+/* ---- cache sizes ---------------------------------------------------------- */
+
+/* Used when the OS does not say. They match common x86 cores of the last
+   decade. */
+#define HG_GEMM_DEFAULT_L1 (32 * 1024)
+#define HG_GEMM_DEFAULT_L2 (512 * 1024)
+#define HG_GEMM_DEFAULT_L3 (8 * 1024 * 1024)
+
+/* Linux's sysfs describes cpu0's caches (index0..: level, type, size as
+   "48K"); it is right in virtual machines where glibc's sysconf, which
+   decodes cpuid, is not (this one reports a 384 MiB L3 for a 32 MiB one). */
+static long hg_gemm_sysfs_cache(int level)
+{
+    long found = 0;
+    for (int index = 0; index < 8 && !found; ++index) {
+        char path[96], type[32] = "", size[32] = "";
+        int lvl = 0;
+        FILE *f;
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/level", index);
+        if (!(f = fopen(path, "r")))
+            continue;
+        const int got_level = fscanf(f, "%d", &lvl) == 1;
+        fclose(f);
+        if (!got_level || lvl != level)
+            continue;
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/type", index);
+        if ((f = fopen(path, "r"))) {
+            if (fscanf(f, "%31s", type) != 1)
+                type[0] = '\0';
+            fclose(f);
+        }
+        if (!strcmp(type, "Instruction"))
+            continue;
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/size", index);
+        if ((f = fopen(path, "r"))) {
+            long v = 0;
+            char unit = '\0';
+            if (fscanf(f, "%31s", size) == 1 && sscanf(size, "%ld%c", &v, &unit) >= 1)
+                found = unit == 'K' ? v * 1024 : unit == 'M' ? v * 1024 * 1024 : v;
+            fclose(f);
+        }
+    }
+    return found;
+}
+
+static long hg_gemm_cache_size(int level, int sc_name, long fallback, long lo, long hi)
+{
+    long v = hg_gemm_sysfs_cache(level);
+    if (v <= 0 && sc_name >= 0)
+        v = sysconf(sc_name);
+    if (v <= 0)
+        return fallback;
+    /* Clamped: the blocking must stay sane whatever the OS says. */
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+#if defined(_SC_LEVEL1_DCACHE_SIZE) && defined(_SC_LEVEL2_CACHE_SIZE) && defined(_SC_LEVEL3_CACHE_SIZE)
+#define HG_GEMM_SC_L1 _SC_LEVEL1_DCACHE_SIZE
+#define HG_GEMM_SC_L2 _SC_LEVEL2_CACHE_SIZE
+#define HG_GEMM_SC_L3 _SC_LEVEL3_CACHE_SIZE
+#else
+#define HG_GEMM_SC_L1 (-1)
+#define HG_GEMM_SC_L2 (-1)
+#define HG_GEMM_SC_L3 (-1)
+#endif
+
+static _Atomic long hg_gemm_cache[3];
+
+void hg_gemm_cache_sizes(long *l1, long *l2, long *l3)
+{
+    /* Racing first calls compute the same values; no lock needed. */
+    long c1 = atomic_load_explicit(&hg_gemm_cache[0], memory_order_acquire);
+    if (c1 == 0) {
+        c1 = hg_gemm_cache_size(1, HG_GEMM_SC_L1, HG_GEMM_DEFAULT_L1, 16 * 1024, 128 * 1024);
+        const long c2 = hg_gemm_cache_size(2, HG_GEMM_SC_L2, HG_GEMM_DEFAULT_L2, 128 * 1024, 4 * 1024 * 1024);
+        long c3 = hg_gemm_cache_size(3, HG_GEMM_SC_L3, HG_GEMM_DEFAULT_L3, 0, 64L * 1024 * 1024);
+        if (c3 < c2)
+            c3 = c2; /* no L3 (or none reported): B panels then live in L2 */
+        atomic_store_explicit(&hg_gemm_cache[1], c2, memory_order_relaxed);
+        atomic_store_explicit(&hg_gemm_cache[2], c3, memory_order_relaxed);
+        atomic_store_explicit(&hg_gemm_cache[0], c1, memory_order_release);
+    }
+    *l1 = c1;
+    *l2 = atomic_load_explicit(&hg_gemm_cache[1], memory_order_relaxed);
+    *l3 = atomic_load_explicit(&hg_gemm_cache[2], memory_order_relaxed);
+}
+
+/* ---- scratch buffer ------------------------------------------------------- */
+
+/* One buffer is kept between calls: packing a 1024-size GEMM needs ~2 MiB,
+   and allocating that afresh each call would page-fault it in again every
+   time (glibc hands blocks that large out with mmap). Whoever finds the
+   cache empty (a concurrent call from another thread) allocates its own; on
+   release the larger of the two is kept. The cached block stays reachable
+   from this static, so leak checkers do not report it. */
+typedef struct hg_gemm_block {
+    size_t capacity; /* usable bytes after the header */
+    void *raw;       /* what malloc returned */
+} hg_gemm_block;
+
+#define HG_GEMM_HEADER 64 /* keeps the data 64-byte aligned */
+static _Atomic(hg_gemm_block *) hg_gemm_cached;
+
+void *hg_gemm_scratch_acquire(size_t bytes)
+{
+    hg_gemm_block *blk = atomic_exchange(&hg_gemm_cached, NULL);
+    if (blk && blk->capacity >= bytes)
+        return (char *)blk + HG_GEMM_HEADER;
+    if (blk)
+        free(blk->raw);
+    /* A little slack, so that slightly bigger later calls reuse the block. */
+    const size_t cap = bytes + bytes / 8 + 4096;
+    void *raw = malloc(cap + HG_GEMM_HEADER + HG_GEMM_ALIGN);
+    if (!raw)
+        return NULL;
+    uintptr_t at = ((uintptr_t)raw + HG_GEMM_ALIGN - 1) & ~(uintptr_t)(HG_GEMM_ALIGN - 1);
+    blk = (hg_gemm_block *)at;
+    blk->capacity = cap;
+    blk->raw = raw;
+    return (char *)blk + HG_GEMM_HEADER;
+}
+
+void hg_gemm_scratch_release(void *data)
+{
+    if (!data)
+        return;
+    hg_gemm_block *blk = (hg_gemm_block *)(void *)((char *)data - HG_GEMM_HEADER);
+    hg_gemm_block *old = atomic_exchange(&hg_gemm_cached, blk);
+    if (old) {
+        /* Two calls overlapped: keep the larger block. */
+        if (old->capacity > blk->capacity) {
+            hg_gemm_block *mine = atomic_exchange(&hg_gemm_cached, old);
+            old = mine;
+        }
+        if (old)
+            free(old->raw);
+    }
+}
+
+atomic_int hg_gemm_test_pack = -1;
+
+/* ---- slots ---------------------------------------------------------------- */
+
+/* A task claims one of the per-thread packing buffers for its duration.
+   There are as many slots as tasks can run at once (min(tasks, threads)),
+   so a free one is always found; even if not, the scan could not starve:
+   every claimed slot is released when its task, which waits on nothing,
+   ends. */
+int hg_gemm_slot_claim(hg_gemm_slots *s)
+{
+    for (;;) {
+        for (int i = 0; i < s->count; ++i) {
+            int expected = 0;
+            if (atomic_load_explicit(&s->busy[i], memory_order_relaxed) == 0 &&
+                atomic_compare_exchange_strong(&s->busy[i], &expected, 1))
+                return i;
+        }
+    }
+}
+
+void hg_gemm_slot_release(hg_gemm_slots *s, int slot)
+{
+    atomic_store(&s->busy[slot], 0);
+}
 
 #define HG_CPU_TEMPLATE "cpu_gemm.inc"
 #include "cpu_isa_instantiate.h"
