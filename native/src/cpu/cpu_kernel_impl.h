@@ -63,11 +63,16 @@ HG_CPU_ISAS(HG_CPU_DECLARE_ALL_KERNELS)
 
 /* Row primitives several kernel families share (cpu_primitives.inc).
    sum: pairwise-accurate, accumulated in double for both dtypes.
-   max/min: NaN-propagating; n must be >= 1. */
+   max/min: NaN-propagating; n must be >= 1.
+   softmax_*: the three steps of a softmax row (cpu_rowwise.inc). */
 #define HG_CPU_DECLARE_PRIMITIVES(type, sfx, isa)                          \
     double hg_cpu_row_sum_##sfx##_##isa(const type *x, int64_t n);         \
     type hg_cpu_row_max_##sfx##_##isa(const type *x, int64_t n);           \
-    type hg_cpu_row_min_##sfx##_##isa(const type *x, int64_t n);
+    type hg_cpu_row_min_##sfx##_##isa(const type *x, int64_t n);           \
+    double hg_cpu_softmax_max_##sfx##_##isa(const void *x, int64_t n);     \
+    double hg_cpu_softmax_exp_sum_##sfx##_##isa(const void *x, void *y, int64_t n, double m); \
+    void hg_cpu_softmax_finish_##sfx##_##isa(const void *x, void *y, int64_t n, double m,     \
+                                             double total, int log_form);
 #define HG_CPU_DECLARE_ISA_PRIMITIVES(isa)             \
     HG_CPU_DECLARE_PRIMITIVES(float, f32, isa)         \
     HG_CPU_DECLARE_PRIMITIVES(double, f64, isa)

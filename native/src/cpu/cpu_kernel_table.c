@@ -45,3 +45,22 @@ hg_kernel_fn hg_cpu_kernel_lookup(uint32_t op, uint32_t dtype)
         if (hg_cpu_isa_supported(isa)) best = isa;
     return hg_cpu_kernel_lookup_isa(best, op, dtype);
 }
+
+#define HG_CPU_SOFTMAX_PARTS(isa)                                                              \
+    [HG_CPU_ISA_##isa] = {                                                                     \
+        [HG_DTYPE_FLOAT32] = {hg_cpu_softmax_max_f32_##isa, hg_cpu_softmax_exp_sum_f32_##isa, \
+                              hg_cpu_softmax_finish_f32_##isa},                                \
+        [HG_DTYPE_FLOAT64] = {hg_cpu_softmax_max_f64_##isa, hg_cpu_softmax_exp_sum_f64_##isa, \
+                              hg_cpu_softmax_finish_f64_##isa},                                \
+    },
+
+static const hg_cpu_softmax_parts softmax_parts[HG_CPU_ISA_COUNT][HG_DTYPE_COUNT] = {
+    HG_CPU_ISAS(HG_CPU_SOFTMAX_PARTS)
+};
+
+const hg_cpu_softmax_parts *hg_cpu_softmax_parts_lookup(int isa, uint32_t dtype)
+{
+    if (isa < 0 || isa >= HG_CPU_ISA_COUNT || dtype >= HG_DTYPE_COUNT || !softmax_parts[isa][dtype].max)
+        return NULL;
+    return &softmax_parts[isa][dtype];
+}

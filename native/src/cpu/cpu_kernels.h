@@ -29,4 +29,14 @@ hg_kernel_fn hg_cpu_kernel_lookup(uint32_t op, uint32_t dtype);
    callers check hg_cpu_isa_supported). */
 hg_kernel_fn hg_cpu_kernel_lookup_isa(int isa, uint32_t op, uint32_t dtype);
 
+/* The steps of one softmax row, for splitting a long row across threads. */
+typedef struct hg_cpu_softmax_parts {
+    double (*max)(const void *x, int64_t n);
+    double (*exp_sum)(const void *x, void *y, int64_t n, double m);
+    void (*finish)(const void *x, void *y, int64_t n, double m, double total, int log_form);
+} hg_cpu_softmax_parts;
+
+/* NULL for the reserved dtypes or an unknown ISA. */
+const hg_cpu_softmax_parts *hg_cpu_softmax_parts_lookup(int isa, uint32_t dtype);
+
 #endif /* HOLOGRAM_CPU_KERNELS_H */

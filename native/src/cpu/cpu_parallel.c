@@ -8,6 +8,9 @@
  */
 #include "cpu_parallel.h"
 
+#include <stdlib.h>
+
+#include "cpu_kernel_impl.h"
 #include "cpu_kernels.h"
 #include "cpu_threadpool.h"
 
@@ -74,11 +77,89 @@ static hg_status split_elementwise(void *ctx, const hg_op_args *args) {
     return HG_OK;
 }
 
+/* One long softmax row on several threads: the row's three steps (max,
+   exponentials and their sum, normalisation) each run as chunks of fixed
+   size, so the result is the same for any thread count. */
+#define SOFTMAX_CHUNK (64 * 1024)
+#define SOFTMAX_SPLIT_MIN (256 * 1024)
+
+typedef struct softmax_job {
+    const hg_cpu_softmax_parts *parts;
+    const char *x;
+    char *y;
+    uint64_t elem_size;
+    int64_t n;
+    int log_form;
+    double m;
+    double *partial; /* one per chunk */
+} softmax_job;
+
+static int64_t chunk_len(const softmax_job *job, int64_t c) {
+    const int64_t begin = c * SOFTMAX_CHUNK;
+    return job->n - begin < SOFTMAX_CHUNK ? job->n - begin : SOFTMAX_CHUNK;
+}
+
+static void softmax_max_chunks(void *p, int64_t begin, int64_t end) {
+    softmax_job *job = p;
+    for (int64_t c = begin; c < end; c++)
+        job->partial[c] = job->parts->max(job->x + (uint64_t)(c * SOFTMAX_CHUNK) * job->elem_size, chunk_len(job, c));
+}
+
+static void softmax_sum_chunks(void *p, int64_t begin, int64_t end) {
+    softmax_job *job = p;
+    for (int64_t c = begin; c < end; c++) {
+        const uint64_t at = (uint64_t)(c * SOFTMAX_CHUNK) * job->elem_size;
+        job->partial[c] = job->parts->exp_sum(job->x + at, job->log_form ? NULL : job->y + at, chunk_len(job, c), job->m);
+    }
+}
+
+static void softmax_finish_chunks(void *p, int64_t begin, int64_t end) {
+    softmax_job *job = p;
+    for (int64_t c = begin; c < end; c++) {
+        const uint64_t at = (uint64_t)(c * SOFTMAX_CHUNK) * job->elem_size;
+        job->parts->finish(job->x + at, job->y + at, chunk_len(job, c), job->m, job->partial[0], job->log_form);
+    }
+}
+
+/* Returns 0 when the row should take the ordinary path instead. */
+static int split_softmax_row(const hg_cpu_context *c, const hg_op_args *args, const char *x, char *y) {
+    softmax_job job = {hg_cpu_softmax_parts_lookup(c->isa, args->dtype), x, y, elem_size(args->dtype),
+                       args->dims[1], args->op == HG_OP_LOG_SOFTMAX, 0.0, NULL};
+    const int64_t chunks = (job.n + SOFTMAX_CHUNK - 1) / SOFTMAX_CHUNK;
+    if (!job.parts || !(job.partial = malloc((size_t)chunks * sizeof(double)))) return 0;
+    hg_cpu_parallel_for(chunks, 1, softmax_max_chunks, &job);
+    job.m = job.partial[0];
+    for (int64_t i = 1; i < chunks; i++) /* NaN wins, as in row_max */
+        if (job.m == job.m && (job.partial[i] != job.partial[i] || job.partial[i] > job.m)) job.m = job.partial[i];
+    hg_cpu_parallel_for(chunks, 1, softmax_sum_chunks, &job);
+    double total = 0.0;
+    for (int64_t i = 0; i < chunks; i++) total += job.partial[i];
+    job.partial[0] = total;
+    hg_cpu_parallel_for(chunks, 1, softmax_finish_chunks, &job);
+    free(job.partial);
+    return 1;
+}
+
 static hg_status split_rows(void *ctx, const hg_op_args *args) {
     const hg_cpu_context *c = ctx;
     split_job job = {hg_cpu_kernel_lookup_isa(c->isa, args->op, args->dtype), ctx, args, elem_size(args->dtype)};
     const int64_t rows = args->dims[0], cols = args->dims[1] > 0 ? args->dims[1] : 1;
     const int64_t per_row = args->op == HG_OP_SOFTMAX || args->op == HG_OP_LOG_SOFTMAX ? 4 * cols : cols;
+    if ((args->op == HG_OP_SOFTMAX || args->op == HG_OP_LOG_SOFTMAX) && cols >= SOFTMAX_SPLIT_MIN &&
+        rows < hg_cpu_num_threads() && hg_cpu_num_threads() > 1) {
+        const char *x = hg_cpu_operand(args, 0);
+        char *y = hg_cpu_operand(args, 1);
+        const uint64_t row_bytes = (uint64_t)cols * elem_size(args->dtype);
+        int64_t r = 0;
+        while (r < rows && split_softmax_row(c, args, x + r * row_bytes, y + r * row_bytes)) r++;
+        if (r == rows) return HG_OK;
+        /* out of memory for the chunk sums: the rest row by row, serially */
+        hg_op_args rest = *args;
+        rest.dims[0] = rows - r;
+        rest.offset[0] += (uint64_t)r * row_bytes;
+        rest.offset[1] += (uint64_t)r * row_bytes;
+        return job.kernel(ctx, &rest);
+    }
     int64_t grain = GRAIN_STREAMING / per_row;
     if (grain < 1) grain = 1;
     if (rows <= grain) return job.kernel(ctx, args);

@@ -99,6 +99,8 @@ parts = [hg.ops.sum(ex, x), hg.ops.mean(ex, x)]
 parts += hg.ops.sum(ex, rows, axis=-1).to_numpy().tolist()
 parts += hg.ops.softmax(ex, rows).to_numpy()[::97, ::13].ravel().tolist()
 parts += hg.ops.gelu(ex, x).to_numpy()[::1001].tolist()
+parts += hg.ops.softmax(ex, x).to_numpy()[::997].tolist()  # one long row: split into chunks
+parts += hg.ops.log_softmax(ex, x).to_numpy()[::997].tolist()
 print(repr([float(p).hex() for p in parts]))
 """
 
@@ -112,6 +114,32 @@ def test_results_do_not_depend_on_the_thread_count() -> None:
         assert proc.returncode == 0, proc.stderr
         outputs.append(proc.stdout)
     assert outputs[0] == outputs[1] == outputs[2]
+
+
+@pytest.mark.parametrize("n", [262_144, 1_000_003])
+def test_one_long_softmax_row_split_across_threads(ex_cpu: hg.Executor, n: int) -> None:
+    rng = np.random.default_rng(n)
+    x = (rng.standard_normal(n) * 20).astype(np.float32)
+    x[n // 3] = 80.0  # one dominant element in a middle chunk
+    x64 = x.astype(np.float64)
+    e = np.exp(x64 - x64.max())
+    want = e / e.sum()
+    got = hg.ops.softmax(ex_cpu, ex_cpu.from_numpy(x)).to_numpy()
+    np.testing.assert_allclose(got, want, rtol=4e-7, atol=3e-45)  # subnormal results: 2 steps
+    want_log = (x64 - x64.max()) - np.log(e.sum())
+    got_log = hg.ops.log_softmax(ex_cpu, ex_cpu.from_numpy(x)).to_numpy()
+    np.testing.assert_allclose(got_log, want_log, rtol=4e-7, atol=2e-6)
+    inplace = ex_cpu.from_numpy(x)
+    hg.ops.softmax(ex_cpu, inplace, out=inplace)
+    np.testing.assert_array_equal(inplace.to_numpy(), got)
+    x[5] = np.nan
+    assert np.isnan(hg.ops.softmax(ex_cpu, ex_cpu.from_numpy(x)).to_numpy()).all()
+
+
+@pytest.fixture
+def ex_cpu() -> hg.Executor:
+    with hg.Executor(backend="cpu") as executor:
+        yield executor
 
 
 def test_many_python_threads_share_one_executor_on_large_ops() -> None:
