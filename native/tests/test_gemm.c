@@ -25,39 +25,15 @@
 #include "cpu_kernels.h"
 #include "hologram/backend.h"
 
-static int g_passed;
-static int g_failed;
 static int g_isa;
+#define TEST_LABEL() hg_cpu_isa_name(g_isa)
+#include "test_support.h"
 
-#define CHECK(cond, ...)                                              \
-    do {                                                              \
-        if (cond) {                                                   \
-            ++g_passed;                                               \
-        } else {                                                      \
-            ++g_failed;                                               \
-            fprintf(stderr, "FAIL [%s] %s:%d: ", hg_cpu_isa_name(g_isa), __FILE__, __LINE__); \
-            fprintf(stderr, __VA_ARGS__);                             \
-            fputc('\n', stderr);                                      \
-        }                                                             \
-    } while (0)
 
 typedef void (*blocking_fn)(int64_t m, int64_t n, int64_t k, uint32_t flags, hg_gemm_blocking *bl);
 #define BLOCKING_ENTRY(isa) [HG_CPU_ISA_##isa] = {hg_cpu_gemm_blocking_f32_##isa, hg_cpu_gemm_blocking_f64_##isa},
 static const blocking_fn blocking[HG_CPU_ISA_COUNT][2] = {HG_CPU_ISAS(BLOCKING_ENTRY)};
 #undef BLOCKING_ENTRY
-
-/* ---- random numbers (fixed seed: failures reproduce) -------------------- */
-
-static uint64_t g_rng = 0x9E3779B97F4A7C15u;
-
-static double uniform(double lo, double hi)
-{
-    g_rng ^= g_rng >> 12;
-    g_rng ^= g_rng << 25;
-    g_rng ^= g_rng >> 27;
-    const uint64_t r = g_rng * 0x2545F4914F6CDD1Du;
-    return lo + (hi - lo) * ((double)(r >> 11) / 9007199254740992.0);
-}
 
 /* ---- matrices: exact-size allocations behind a byte offset --------------- */
 
@@ -515,6 +491,5 @@ int main(void)
         printf("isa %s: %d checks, %s\n", hg_cpu_isa_name(g_isa), g_passed - passed + g_failed - before,
                g_failed == before ? "ok" : "FAILED");
     }
-    printf("%d passed, %d failed\n", g_passed, g_failed);
-    return g_failed == 0 ? 0 : 1;
+    return test_report();
 }

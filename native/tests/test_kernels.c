@@ -22,22 +22,11 @@
 #include "cpu_kernels.h"
 #include "hologram/backend.h"
 
-static int g_passed;
-static int g_failed;
 /* The ISA under test: main runs every test once per ISA this machine supports. */
 static int g_isa;
+#define TEST_LABEL() hg_cpu_isa_name(g_isa)
+#include "test_support.h"
 
-#define CHECK(cond, ...)                                              \
-    do {                                                              \
-        if (cond) {                                                   \
-            ++g_passed;                                               \
-        } else {                                                      \
-            ++g_failed;                                               \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);      \
-            fprintf(stderr, __VA_ARGS__);                             \
-            fputc('\n', stderr);                                      \
-        }                                                             \
-    } while (0)
 
 static const char *const op_names[HG_OP_COUNT] = {
     "fill", "copy", "add", "sub", "mul", "div", "maximum", "minimum",
@@ -59,19 +48,6 @@ static const char *dtype_name(uint32_t dtype)
 static double eps_of(uint32_t dtype)
 {
     return dtype == HG_DTYPE_FLOAT32 ? (double)FLT_EPSILON : DBL_EPSILON;
-}
-
-/* ---- random numbers (fixed seed: failures reproduce) -------------------- */
-
-static uint64_t g_rng = 0x9E3779B97F4A7C15u;
-
-static double uniform(double lo, double hi)
-{
-    g_rng ^= g_rng >> 12;
-    g_rng ^= g_rng << 25;
-    g_rng ^= g_rng >> 27;
-    const uint64_t r = g_rng * 0x2545F4914F6CDD1Du;
-    return lo + (hi - lo) * ((double)(r >> 11) / 9007199254740992.0);
 }
 
 /* ---- typed test buffers -------------------------------------------------- */
@@ -1148,6 +1124,5 @@ int main(void)
         test_matvec();
         printf("isa %s: %s\n", hg_cpu_isa_name(g_isa), g_failed == before ? "ok" : "FAILED");
     }
-    printf("%d passed, %d failed\n", g_passed, g_failed);
-    return g_failed == 0 ? 0 : 1;
+    return test_report();
 }

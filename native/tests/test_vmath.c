@@ -32,20 +32,8 @@
 
 #include "cpu_vmath.h"
 
-static int g_passed;
-static int g_failed;
+#include "test_support.h"
 
-#define CHECK(cond, ...)                                              \
-    do {                                                              \
-        if (cond) {                                                   \
-            ++g_passed;                                               \
-        } else {                                                      \
-            ++g_failed;                                               \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);      \
-            fprintf(stderr, __VA_ARGS__);                             \
-            fputc('\n', stderr);                                      \
-        }                                                             \
-    } while (0)
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_UNDEFINED__)
 #define HG_TEST_SANITIZED 1
@@ -302,17 +290,6 @@ static void test_sweep(void)
 
 /* ---- the double-argument helpers ------------------------------------------------ */
 
-static uint64_t g_rng = 0x9E3779B97F4A7C15u;
-
-static double uniform(double lo, double hi)
-{
-    g_rng ^= g_rng >> 12;
-    g_rng ^= g_rng << 25;
-    g_rng ^= g_rng >> 27;
-    const uint64_t r = g_rng * 0x2545F4914F6CDD1Du;
-    return lo + (hi - lo) * ((double)(r >> 11) / 9007199254740992.0);
-}
-
 /* hg_vexpf_d (softmax's exp of x_j - max, a double) and hg_vlog_d (the
    float32 losses' log of p and of 1 - p, doubles): random arguments of the
    shapes those kernels pass, plus their special values. */
@@ -512,6 +489,5 @@ int main(void)
     test_double_args();
     test_special();
     test_gelu_tanh_f64_tail();
-    printf("%d passed, %d failed\n", g_passed, g_failed);
-    return g_failed ? 1 : 0;
+    return test_report();
 }
