@@ -36,10 +36,16 @@ def last_error() -> str:
     return ffi.string(lib.hg_last_error()).decode("utf-8", "replace")
 
 
-def raise_status(status: int, context: str = "") -> NoReturn:
-    """Raises the exception for a non-zero ``hg_status`` with the core's detail."""
+def raise_status(status: int, context: str = "", output_name: str = "") -> NoReturn:
+    """Raises the exception for a non-zero ``hg_status`` with the core's detail.
+
+    ``output_name`` renames the core's output operand ``'out'`` to the caller's
+    parameter name (the low-level functions call it ``c``).
+    """
     cls = _STATUS_ERRORS.get(status, errors.InternalError)
     message = last_error() or ffi.string(lib.hg_status_name(status)).decode()
+    if output_name:
+        message = message.replace("'out'", f"'{output_name}'")
     # The core's messages already start with the op name; do not say it twice.
     raise cls(f"{context}: {message}" if context and not message.startswith(f"{context}:") else message)
 

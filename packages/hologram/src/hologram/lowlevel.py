@@ -75,7 +75,7 @@ def _binary(stem: str, code: int, sym: str, suffix: str) -> None:
         except (AttributeError, TypeError, OverflowError) as exc:
             _bad_call(name, exc, exec=exec, a=a, b=b, c=c, n=n)
         if status:
-            raise_status(status, name)
+            raise_status(status, name, "c")
 
     _export(f, name, f"``c[:n] = {sym}`` elementwise on {_TYPE_NAMES[suffix]} buffers.")
 
@@ -89,7 +89,7 @@ def _unary(fname: str, code: int, what: str, suffix: str) -> None:
         except (AttributeError, TypeError, OverflowError) as exc:
             _bad_call(name, exc, exec=exec, a=a, c=c, n=n)
         if status:
-            raise_status(status, name)
+            raise_status(status, name, "c")
 
     _export(f, name, f"``c[:n] = {what}(a[:n])`` elementwise on {_TYPE_NAMES[suffix]} buffers.")
 
@@ -103,7 +103,7 @@ def _rowwise(fname: str, code: int, what: str, suffix: str) -> None:
         except (AttributeError, TypeError, OverflowError) as exc:
             _bad_call(name, exc, exec=exec, a=a, c=c, n=n)
         if status:
-            raise_status(status, name)
+            raise_status(status, name, "c")
 
     _export(f, name, f"``c[:n] = {what}(a[:n])`` over the whole vector, {_TYPE_NAMES[suffix]}.")
 
@@ -117,7 +117,7 @@ def _scalar(stem: str, code: int, sym: str, suffix: str) -> None:
         except (AttributeError, TypeError, OverflowError) as exc:
             _bad_call(name, exc, exec=exec, a=a, c=c, n=n, scalar=scalar)
         if status:
-            raise_status(status, name)
+            raise_status(status, name, "c")
 
     _export(f, name, f"``c[:n] = a[:n] {sym} scalar`` on {_TYPE_NAMES[suffix]} buffers.")
 
@@ -131,7 +131,7 @@ def _clip(suffix: str) -> None:
         except (AttributeError, TypeError, OverflowError) as exc:
             _bad_call(name, exc, exec=exec, a=a, c=c, n=n, min_val=min_val, max_val=max_val)
         if status:
-            raise_status(status, name)
+            raise_status(status, name, "c")
 
     _export(f, name, f"``c[:n] = min(max(a[:n], min_val), max_val)`` on {_TYPE_NAMES[suffix]} buffers.")
 
