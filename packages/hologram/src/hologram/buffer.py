@@ -16,6 +16,7 @@ copies stay one bulk transfer each.
 
 from __future__ import annotations
 
+import builtins
 import operator
 import sys
 from typing import TYPE_CHECKING, Any
@@ -38,6 +39,7 @@ def normalize_shape(shape: Any) -> tuple[int, ...]:
     """``int`` or sequence of ints -> a tuple of non-negative ints."""
     if isinstance(shape, bool):
         raise TypeError("a shape must be an int or a tuple of ints, not bool")
+    dims: tuple[int, ...]
     try:
         dims = (operator.index(shape),)
     except TypeError:
@@ -270,17 +272,18 @@ class Buffer:
             return arr.astype(dtype)
         return arr.copy() if copy else arr
 
-    def memoryview(self) -> memoryview:
+    def memoryview(self) -> builtins.memoryview:
         """A zero-copy ``memoryview`` of host-addressable memory (pins it like a view)."""
-        return memoryview(self.to_numpy())
+        view: Any = self.to_numpy()  # ndarray speaks the buffer protocol on every Python
+        return builtins.memoryview(view)
 
     if sys.version_info >= (3, 12):
 
-        def __buffer__(self, flags: int) -> memoryview:
+        def __buffer__(self, flags: int) -> builtins.memoryview:
             view = self.to_numpy()
             if flags & 0x1 and not view.flags.writeable:  # PyBUF_WRITABLE
                 raise BufferError("the buffer is read-only")
-            return memoryview(view)
+            return builtins.memoryview(view)
 
     # -- DLPack ----------------------------------------------------------------
     def __dlpack_device__(self) -> tuple[int, int]:
