@@ -225,29 +225,29 @@ def _softmax(b: _Builder) -> None:
     b.setup.rtol, b.setup.atol = 1e-3, 1e-4 * float(b.setup.expected.max())
 
 
-def _sigmoid(b: _Builder) -> None:
-    (ha,), (na,) = b.hg_in, b.np_in
-    b.hologram("hg.sigmoid_f32(ex, a, c, n)", partial(hg.sigmoid_f32, b.ex, ha, b.hg_out, b.n),
-               "hg.ops.sigmoid(ex, a)", partial(hg.ops.sigmoid, b.ex, ha))
-    if b.torch is not None:
-        (ta,) = b.t_in
-        b.torch_calls("torch.sigmoid(a, out=c)", partial(b.torch.sigmoid, ta, out=b.t_out),
-                      "torch.sigmoid(a)", partial(b.torch.sigmoid, ta))
-    b.numpy("1 / (1 + exp(-a)), out=c", partial(composed.sigmoid, na, out=b.np_out),
-            "1 / (1 + exp(-a))", partial(composed.sigmoid, na), composed=True)
-    b.setup.expected = 1.0 / (1.0 + np.exp(-b.x64[0]))
+def _activation(op: str, np_call: str, np_fn: Callable[..., Any], composed: bool,
+                reference: Callable[[np.ndarray], np.ndarray]) -> Callable[[_Builder], None]:
+    """The builder of an activation whose PyTorch twin is ``torch.<op>`` (sigmoid, tanh)."""
+
+    def build(b: _Builder) -> None:
+        (ha,), (na,) = b.hg_in, b.np_in
+        low = getattr(hg, f"{op}_f32")
+        b.hologram(f"hg.{op}_f32(ex, a, c, n)", partial(low, b.ex, ha, b.hg_out, b.n),
+                   f"hg.ops.{op}(ex, a)", partial(getattr(hg.ops, op), b.ex, ha))
+        if b.torch is not None:
+            (ta,) = b.t_in
+            fn = getattr(b.torch, op)
+            b.torch_calls(f"torch.{op}(a, out=c)", partial(fn, ta, out=b.t_out), f"torch.{op}(a)", partial(fn, ta))
+        b.numpy(f"{np_call}, out=c", partial(np_fn, na, out=b.np_out), np_call, partial(np_fn, na),
+                composed=composed)
+        b.setup.expected = reference(b.x64[0])
+
+    return build
 
 
-def _tanh(b: _Builder) -> None:
-    (ha,), (na,) = b.hg_in, b.np_in
-    b.hologram("hg.tanh_f32(ex, a, c, n)", partial(hg.tanh_f32, b.ex, ha, b.hg_out, b.n),
-               "hg.ops.tanh(ex, a)", partial(hg.ops.tanh, b.ex, ha))
-    if b.torch is not None:
-        (ta,) = b.t_in
-        b.torch_calls("torch.tanh(a, out=c)", partial(b.torch.tanh, ta, out=b.t_out),
-                      "torch.tanh(a)", partial(b.torch.tanh, ta))
-    b.numpy("np.tanh(a, out=c)", partial(np.tanh, na, out=b.np_out), "np.tanh(a)", partial(np.tanh, na))
-    b.setup.expected = np.tanh(b.x64[0])
+_sigmoid = _activation("sigmoid", "1 / (1 + exp(-a))", composed.sigmoid, True,
+                       lambda x: 1.0 / (1.0 + np.exp(-x)))
+_tanh = _activation("tanh", "np.tanh(a)", np.tanh, False, np.tanh)
 
 
 def _gemm(b: _Builder) -> None:
