@@ -1,0 +1,147 @@
+"""Torch tensors as hologram buffers, without copying.
+
+Every kernel of :mod:`hologram_torch` goes through this module: it turns its
+tensor arguments into :class:`hologram.Buffer` objects that share the
+tensors' memory, and allocates the result as a torch tensor that a buffer
+wraps, so the hologram op writes straight into the tensor it returns.
+
+* CPU tensors: contiguous ones are used in place (``tensor.numpy()`` is a
+  view, ``Executor.wrap`` adopts it); non-contiguous ones are made
+  contiguous once.
+* ``'hologram'`` device tensors: their storage *is* a hologram buffer
+  (:mod:`hologram_torch.device._storage`); the same route applies to the
+  host view of that buffer.
+
+Executors cannot travel through a torch op schema, so the functional API
+passes a small integer naming one (:func:`executor_id`); 0 is the default.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import weakref
+from typing import Any
+
+import numpy as np
+import torch
+
+import hologram
+
+__all__ = ["as_buffer", "check_float", "default_executor", "executor_for", "executor_id", "new_output"]
+
+_FLOAT_DTYPES = (torch.float32, torch.float64)
+
+_lock = threading.Lock()
+_ids = itertools.count(1)
+_by_id: dict[int, weakref.ref[hologram.Executor]] = {}
+_id_of: weakref.WeakKeyDictionary[hologram.Executor, int] = weakref.WeakKeyDictionary()
+_default: hologram.Executor | None = None
+
+
+def default_executor() -> hologram.Executor:
+    """The executor that hologram-torch uses when none is given: a CPU executor created on first use."""
+    global _default
+    with _lock:
+        if _default is None or _default.closed:
+            _default = hologram.Executor(backend="cpu")
+        return _default
+
+
+def executor_id(executor: hologram.Executor | None) -> int:
+    """The integer that names ``executor`` inside a ``hologram::`` op call (0: the default)."""
+    if executor is None:
+        return 0
+    if not isinstance(executor, hologram.Executor):
+        raise TypeError(
+            f"expected a hologram.Executor (or None for the default one), got {type(executor).__name__}"
+        )
+    with _lock:
+        key = _id_of.get(executor)
+        if key is None:
+            key = next(_ids)
+            _id_of[executor] = key
+            _by_id[key] = weakref.ref(executor, lambda _ref, k=key: _by_id.pop(k, None))
+        return key
+
+
+def executor_for(key: int) -> hologram.Executor:
+    """The executor an integer from :func:`executor_id` names."""
+    if key == 0:
+        return default_executor()
+    ref = _by_id.get(key)
+    executor = ref() if ref is not None else None
+    if executor is None:
+        raise hologram.ClosedError(
+            "the hologram.Executor this op was called with no longer exists; keep it alive while its ops run"
+        )
+    return executor
+
+
+def check_float(op: str, **tensors: Any) -> None:
+    """Raises a clear error unless every named argument is a float32/float64 tensor of one dtype."""
+    dtype = None
+    for name, t in tensors.items():
+        if t is None:
+            continue
+        if not isinstance(t, torch.Tensor):
+            raise TypeError(f"hologram_torch.{op}: {name!r} must be a torch.Tensor, got {type(t).__name__}")
+        if t.dtype not in _FLOAT_DTYPES:
+            raise hologram.DTypeError(
+                f"hologram_torch.{op}: {name!r} is {t.dtype}; hologram ops take torch.float32 or "
+                f"torch.float64 (convert with {name}.float() or {name}.double())"
+            )
+        if t.device.type not in ("cpu", "hologram", "meta"):
+            raise hologram.InvalidArgumentError(
+                f"hologram_torch.{op}: {name!r} is on {t.device}; hologram ops take CPU tensors or "
+                f"'hologram' device tensors (move it with {name}.cpu())"
+            )
+        if dtype is None:
+            dtype = t.dtype
+        elif t.dtype != dtype:
+            raise hologram.DTypeError(
+                f"hologram_torch.{op}: arguments mix {dtype} and {t.dtype}; convert one so both match"
+            )
+
+
+def _host_array(t: torch.Tensor) -> np.ndarray:
+    """A NumPy view of a tensor's memory (CPU, or the host view of a 'hologram' tensor)."""
+    if t.device.type == "cpu":
+        return t.detach().numpy()
+    from hologram_torch.device import _storage
+
+    return _storage.host_array(t)
+
+
+def as_buffer(executor: hologram.Executor, t: torch.Tensor) -> hologram.Buffer:
+    """A buffer of ``t``'s elements in row-major order, sharing ``t``'s memory when it is contiguous.
+
+    A non-contiguous tensor is made contiguous once (the only copy this
+    bridge ever makes). The buffer's shape is the tensor's shape.
+    """
+    if t.device.type == "hologram" and t.is_contiguous():
+        from hologram_torch.device import _storage
+
+        whole = _storage.whole_buffer(t)
+        if whole is not None and whole.executor is executor:
+            return whole
+    array = _host_array(t)
+    if not array.flags.c_contiguous:
+        array = np.ascontiguousarray(array)
+    if array.ndim == 0:
+        array = array.reshape(1)
+    return executor.wrap(array)
+
+
+def new_output(executor: hologram.Executor, shape: tuple[int, ...] | torch.Size, like: torch.Tensor
+               ) -> tuple[torch.Tensor, hologram.Buffer]:
+    """A new tensor on ``like``'s device and dtype and a buffer that writes into it."""
+    shape = tuple(shape)
+    if like.device.type == "hologram":
+        from hologram_torch.device import _storage
+
+        out = _storage.empty(shape, like.dtype)
+        return out, _storage.whole_buffer(out)  # type: ignore[return-value]
+    out = torch.empty(shape, dtype=like.dtype)
+    array = out.numpy()
+    return out, executor.wrap(array.reshape(1) if array.ndim == 0 else array)

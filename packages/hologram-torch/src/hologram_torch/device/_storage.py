@@ -1,0 +1,116 @@
+"""Storage of 'hologram' device tensors: a hologram buffer behind a torch storage.
+
+A tensor on the ``'hologram'`` device has a real torch storage whose data
+pointer is the memory of a :class:`hologram.Buffer`. The storage's Python
+object holds the buffer (and a pin on its memory), and PyTorch keeps that
+object alive for exactly as long as any tensor or view uses the storage, so
+the memory cannot be freed under a live view — not even one that PyTorch
+made in C++ (``detach``, ``.data``, autograd's saved tensors).
+
+Because the tensor's sizes, strides and storage offset are ordinary torch
+metadata, PyTorch's own view ops (``view``, ``t``, ``transpose``,
+``expand``, slicing) work unchanged on it; kernels read the memory through
+:func:`host_array`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+import hologram
+from hologram_torch import _bridge
+
+__all__ = ["buffer_of", "empty", "executor", "from_buffer", "host_array", "whole_buffer"]
+
+_CPU_KEYS = torch._C.DispatchKeySet(torch._C.DispatchKey.CPU)
+_NUMPY_DTYPES = {torch.float32: np.float32, torch.float64: np.float64}
+_TORCH_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+def executor() -> hologram.Executor:
+    """The executor whose buffers back 'hologram' tensors (the default hologram-torch executor)."""
+    return _bridge.default_executor()
+
+
+def _device() -> torch.device:
+    return torch.device("hologram", 0)
+
+
+def _check_dtype(dtype: torch.dtype | None) -> torch.dtype:
+    dtype = torch.get_default_dtype() if dtype is None else dtype
+    if dtype not in _NUMPY_DTYPES:
+        raise hologram.DTypeError(
+            f"the 'hologram' device holds torch.float32 and torch.float64 tensors, not {dtype}; "
+            "keep other dtypes on the CPU"
+        )
+    return dtype
+
+
+def from_buffer(buf: hologram.Buffer, shape: tuple[int, ...], stride: tuple[int, ...] | None = None,
+                offset: int = 0) -> torch.Tensor:
+    """A 'hologram' tensor over ``buf``'s memory with the given view metadata."""
+    if not buf.executor.host_addressable:
+        raise hologram.NotHostAddressableError(
+            f"the 'hologram' torch device needs a backend whose memory the CPU can address; "
+            f"{buf.executor.backend!r} is not (use the 'cpu' backend)"
+        )
+    pinned = buf.to_numpy()  # a zero-copy view: it pins the memory for the storage's lifetime
+    storage = torch._C._construct_storage_from_data_pointer(pinned.ctypes.data, _device(), buf.nbytes)
+    storage._hologram_buffer = buf
+    storage._hologram_pin = pinned
+    dtype = _TORCH_DTYPES[buf.dtype.name]
+    if stride is None:
+        stride = _contiguous_strides(shape)
+    t = torch._C._acc.create_empty_tensor((0,), dtype)
+    torch.ops.aten.set_.source_Storage_storage_offset.redispatch(
+        _CPU_KEYS, t, storage, offset, list(shape), list(stride))
+    return t
+
+
+def _contiguous_strides(shape: tuple[int, ...]) -> tuple[int, ...]:
+    strides, step = [], 1
+    for d in reversed(shape):
+        strides.append(step)
+        step *= max(d, 1)
+    return tuple(reversed(strides))
+
+
+def empty(shape: tuple[int, ...] | torch.Size, dtype: torch.dtype | None = None) -> torch.Tensor:
+    """A new, uninitialised contiguous 'hologram' tensor."""
+    dtype = _check_dtype(dtype)
+    shape = tuple(int(d) for d in shape)
+    count = 1
+    for d in shape:
+        count *= d
+    buf = executor().allocate(max(count, 1), "float32" if dtype == torch.float32 else "float64")
+    return from_buffer(buf, shape)
+
+
+def buffer_of(t: torch.Tensor) -> hologram.Buffer:
+    """The hologram buffer behind a 'hologram' tensor's storage (the whole storage, not the view)."""
+    buf: Any = getattr(t.untyped_storage(), "_hologram_buffer", None)
+    if buf is None:
+        raise hologram.InvalidArgumentError(
+            f"this tensor on {t.device} has no hologram buffer behind it (was it made outside hologram_torch?)"
+        )
+    return buf  # type: ignore[no-any-return]
+
+
+def whole_buffer(t: torch.Tensor) -> hologram.Buffer | None:
+    """``t``'s buffer, shaped like ``t``, when ``t`` is contiguous and covers all of it; else None."""
+    buf = buffer_of(t)
+    if t.storage_offset() != 0 or t.numel() != buf.size or not t.is_contiguous():
+        return None
+    return buf.reshape(tuple(t.shape) or (1,)) if tuple(t.shape) != buf.shape else buf
+
+
+def host_array(t: torch.Tensor) -> np.ndarray:
+    """A NumPy view (same memory, same strides) of a 'hologram' tensor."""
+    buf = buffer_of(t)
+    flat = buf.to_numpy().reshape(-1)
+    itemsize = flat.itemsize
+    return np.lib.stride_tricks.as_strided(
+        flat[t.storage_offset():], shape=tuple(t.shape), strides=tuple(s * itemsize for s in t.stride()))
