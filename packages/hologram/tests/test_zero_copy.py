@@ -376,3 +376,54 @@ def test_read_only_buffer_rejects_writes_but_serves_reads(ex: hg.Executor) -> No
     out = hg.ops.add(ex, buf, buf)  # reading is fine
     np.testing.assert_array_equal(out.to_numpy(), np.arange(4, dtype=np.float32) * 2)
     np.testing.assert_array_equal(arr, np.arange(4, dtype=np.float32))
+
+
+# -- wrap_address: the route for frameworks that own memory (hologram-torch) ------------
+
+
+def test_wrap_address_shares_memory(ex: hg.Executor) -> None:
+    array = np.arange(12, dtype=np.float64).reshape(3, 4)
+    buf = ex.wrap_address(array.ctypes.data, array.shape, "float64", owner=array)
+    assert buf.shape == (3, 4) and buf.dtype == hg.float64
+    assert np.shares_memory(buf.to_numpy(), array)
+    hg.ops.mul_scalar(ex, buf, 2.0, out=buf)
+    np.testing.assert_array_equal(array, 2.0 * np.arange(12).reshape(3, 4))
+
+
+def test_wrap_address_keeps_its_owner_alive(ex: hg.Executor) -> None:
+    import gc
+    import weakref
+
+    class Owner:
+        def __init__(self) -> None:
+            self.array = np.ones(16, dtype=np.float32)
+
+    owner = Owner()
+    alive = weakref.ref(owner)
+    buf = ex.wrap_address(owner.array.ctypes.data, 16, hg.float32, owner=owner)
+    del owner
+    gc.collect()
+    assert alive() is not None
+    assert buf.to_numpy().sum() == 16.0
+    del buf
+    gc.collect()
+    assert alive() is None
+
+
+@pytest.mark.parametrize(("address", "dtype", "match"), [
+    (0, "float32", "not a valid host address"),
+    (-8, "float32", "not a valid host address"),
+    (4, "float64", "not aligned"),
+])
+def test_wrap_address_rejects_bad_addresses(ex: hg.Executor, address: int, dtype: str, match: str) -> None:
+    with pytest.raises(hg.InvalidArgumentError, match=match):
+        ex.wrap_address(address, 4, dtype)
+
+
+def test_wrap_address_rejects_bad_dtype_and_closed_executor() -> None:
+    array = np.zeros(4, dtype=np.float32)
+    with hg.Executor(backend="cpu") as ex:
+        with pytest.raises(hg.DTypeError):
+            ex.wrap_address(array.ctypes.data, 4, "int32")
+    with pytest.raises(hg.ClosedError):
+        ex.wrap_address(array.ctypes.data, 4, "float32")

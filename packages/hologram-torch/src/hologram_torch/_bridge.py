@@ -104,6 +104,9 @@ def check_float(op: str, **tensors: Any) -> None:
             )
 
 
+_DTYPE_NAMES = {torch.float32: "float32", torch.float64: "float64"}
+
+
 def _host_array(t: torch.Tensor) -> np.ndarray:
     """A NumPy view of a tensor's memory (CPU, or the host view of a 'hologram' tensor)."""
     if t.device.type == "cpu":
@@ -113,35 +116,37 @@ def _host_array(t: torch.Tensor) -> np.ndarray:
     return _storage.host_array(t)
 
 
+def _wrap_tensor(executor: hologram.Executor, t: torch.Tensor) -> hologram.Buffer:
+    """A buffer over a contiguous CPU-addressable tensor's memory; the buffer keeps ``t`` alive."""
+    return executor.wrap_address(t.data_ptr(), t.shape or (1,), _DTYPE_NAMES[t.dtype], owner=t)
+
+
 def as_buffer(executor: hologram.Executor, t: torch.Tensor) -> hologram.Buffer:
     """A buffer of ``t``'s elements in row-major order, sharing ``t``'s memory when it is contiguous.
 
     A non-contiguous tensor is made contiguous once (the only copy this
     bridge ever makes). The buffer's shape is the tensor's shape.
     """
-    if t.device.type == "hologram" and t.is_contiguous():
+    if t.device.type == "hologram":
         from hologram_torch.device import _storage
 
-        whole = _storage.whole_buffer(t)
+        whole = _storage.whole_buffer(t) if t.is_contiguous() else None
         if whole is not None and whole.executor is executor:
             return whole
-    array = _host_array(t)
-    if not array.flags.c_contiguous:
-        array = np.ascontiguousarray(array)
-    if array.ndim == 0:
-        array = array.reshape(1)
-    return executor.wrap(array)
+        array = _storage.host_array(t)
+        return executor.wrap(np.ascontiguousarray(array).reshape(array.shape or (1,)))
+    if not t.is_contiguous():
+        t = t.contiguous()
+    return _wrap_tensor(executor, t)
 
 
 def new_output(executor: hologram.Executor, shape: tuple[int, ...] | torch.Size, like: torch.Tensor
                ) -> tuple[torch.Tensor, hologram.Buffer]:
     """A new tensor on ``like``'s device and dtype and a buffer that writes into it."""
-    shape = tuple(shape)
     if like.device.type == "hologram":
         from hologram_torch.device import _storage
 
-        out = _storage.empty(shape, like.dtype)
+        out = _storage.empty(tuple(shape), like.dtype)
         return out, _storage.whole_buffer(out)  # type: ignore[return-value]
     out = torch.empty(shape, dtype=like.dtype)
-    array = out.numpy()
-    return out, executor.wrap(array.reshape(1) if array.ndim == 0 else array)
+    return out, _wrap_tensor(executor, out)

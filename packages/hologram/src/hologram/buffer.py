@@ -37,6 +37,8 @@ Shape = int | tuple[int, ...]
 
 def normalize_shape(shape: Any) -> tuple[int, ...]:
     """``int`` or sequence of ints -> a tuple of non-negative ints."""
+    if isinstance(shape, tuple) and all(type(d) is int and d >= 0 for d in shape):
+        return tuple(shape)  # the common case (also torch.Size), checked without the general path
     if isinstance(shape, bool):
         raise TypeError("a shape must be an int or a tuple of ints, not bool")
     dims: tuple[int, ...]

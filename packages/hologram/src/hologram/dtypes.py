@@ -51,6 +51,9 @@ _SUPPORTED = {d.name: d for d in (float32, float64)}
 _BY_CODE = {d.code: d for d in (float32, float64)}
 _ALIASES = {"f32": float32, "f64": float64, "float": float32, "double": float64}
 
+_FAST: dict[Any, DType] = {**_SUPPORTED, **_ALIASES, np.dtype(np.float32): float32, np.dtype(np.float64): float64,
+                           np.float32: float32, np.float64: float64}
+
 DTypeLike = Any  # a DType, a name ('float32'), a NumPy dtype or scalar type
 
 
@@ -58,8 +61,12 @@ def as_dtype(dtype: DTypeLike) -> DType:
     """Normalises a dtype-like to a supported :class:`DType`, or raises :class:`DTypeError`."""
     if isinstance(dtype, DType):
         return dtype
-    if isinstance(dtype, str) and dtype in _ALIASES:
-        return _ALIASES[dtype]
+    try:
+        found = _FAST.get(dtype)  # the common names and NumPy dtypes, without asking NumPy
+    except TypeError:  # unhashable: not a dtype-like we know; the slow path explains
+        found = None
+    if found is not None:
+        return found
     try:
         name = np.dtype(dtype).name
     except TypeError:

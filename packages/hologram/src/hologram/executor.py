@@ -170,6 +170,31 @@ class Executor:
         check(lib.hg_buffer_wrap_host(self._h, ptr, array.size, dt.code, int(read_only), out), "wrap")
         return Buffer._adopt(self, out[0], array.shape, dt, keep=array)
 
+    def wrap_address(self, address: int, shape: Shape, dtype: DTypeLike, *, read_only: bool = False,
+                     owner: Any = None) -> Buffer:
+        """A buffer over raw host memory at ``address`` (zero-copy), for frameworks that own memory.
+
+        This is the cheap route for a tensor library: ``wrap_address(t.data_ptr(),
+        t.shape, "float32", owner=t)`` costs one core call and no NumPy. The memory
+        must be C-contiguous, hold ``prod(shape)`` elements of ``dtype`` and stay
+        valid while the buffer lives; the buffer keeps ``owner`` alive for that.
+        Only for backends whose memory the CPU addresses.
+        """
+        dims = normalize_shape(shape)
+        dt = as_dtype(dtype)
+        count = 1
+        for d in dims:
+            count *= d
+        address = operator.index(address)
+        if address < 0 or (address == 0 and count):
+            raise InvalidArgumentError(f"wrap_address: {address:#x} is not a valid host address")
+        if address % dt.itemsize:
+            raise InvalidArgumentError(f"wrap_address: {address:#x} is not aligned for {dt.name}")
+        out = ffi.new("hg_buffer **")
+        check(lib.hg_buffer_wrap_host(self._h, ffi.cast("void *", address), count, dt.code, int(read_only), out),
+              "wrap_address")
+        return Buffer._adopt(self, out[0], dims, dt, keep=owner)
+
     def from_numpy(self, array: Any, dtype: DTypeLike | None = None) -> Buffer:
         """A new buffer holding a copy of ``array`` (one bulk copy)."""
         array = np.asarray(array, dtype=None if dtype is None else as_dtype(dtype).numpy)
