@@ -8,6 +8,7 @@ import pytest
 
 import hologram as hg
 
+
 @pytest.fixture
 def ex() -> Iterator[hg.Executor]:
     """A fresh CPU executor, closed after the test."""

@@ -422,8 +422,7 @@ def test_wrap_address_rejects_bad_addresses(ex: hg.Executor, address: int, dtype
 
 def test_wrap_address_rejects_bad_dtype_and_closed_executor() -> None:
     array = np.zeros(4, dtype=np.float32)
-    with hg.Executor(backend="cpu") as ex:
-        with pytest.raises(hg.DTypeError):
-            ex.wrap_address(array.ctypes.data, 4, "int32")
+    with hg.Executor(backend="cpu") as ex, pytest.raises(hg.DTypeError):
+        ex.wrap_address(array.ctypes.data, 4, "int32")
     with pytest.raises(hg.ClosedError):
         ex.wrap_address(array.ctypes.data, 4, "float32")
