@@ -10,8 +10,8 @@ of the snippet) and asserts on what the snippet computed afterwards. Which
 names are free is computed from the snippet's AST, so a README edit that adds
 a new undefined name fails here loudly instead of being papered over.
 
-Blocks that import ``hologram_torch`` belong to the later hologram-torch
-package and are skipped with that reason.
+Blocks that import ``hologram_torch`` are skipped here: the hologram-torch
+package's ``test_torch_seed_readme.py`` runs them.
 """
 
 from __future__ import annotations
@@ -284,7 +284,7 @@ def test_free_names_analysis() -> None:
 def test_snippet_runs_verbatim(snippet: Snippet, monkeypatch: pytest.MonkeyPatch,
                                capsys: pytest.CaptureFixture[str]) -> None:
     if _is_torch_snippet(snippet):
-        pytest.skip("hologram-torch is a later issue")
+        pytest.skip("run by packages/hologram-torch/tests/test_torch_seed_readme.py")
     matching = [sc for sc in SCENARIOS if sc.matches(snippet)]
     assert len(matching) == 1, f"no single scenario for {snippet.id}; add one:\n{snippet.code}"
     scenario = matching[0]

@@ -24,7 +24,6 @@ from hologram_torch._bridge import default_executor
 
 __version__ = "0.1.0"
 
-if hasattr(device, "register"):  # TEMP until device lands
-    device.register()
+device.register()
 
 __all__ = ["Executor", "__version__", "default_executor", "device", "functional", "nn"]

@@ -1,0 +1,93 @@
+"""Zero-copy on the CPU: hologram ops read torch tensors in place and write the tensor they return.
+
+A spy on the bridge records the host address of every buffer an op is
+given; the tests compare those addresses with the tensors' ``data_ptr()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import torch
+
+import hologram as hg
+import hologram_torch as hgt
+from hologram_torch import _ops
+
+F = hgt.functional
+
+
+def _address(buf: hg.Buffer) -> int:
+    return int(buf.to_numpy().ctypes.data)
+
+
+@pytest.fixture
+def spy(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, list[int]]]:
+    seen: dict[str, list[int]] = {"inputs": [], "outputs": []}
+    real_as_buffer, real_new_output = _ops.as_buffer, _ops.new_output
+
+    def as_buffer(ex: hg.Executor, t: torch.Tensor) -> hg.Buffer:
+        buf = real_as_buffer(ex, t)
+        seen["inputs"].append(_address(buf))
+        return buf
+
+    def new_output(ex: hg.Executor, shape: Any, like: torch.Tensor) -> tuple[torch.Tensor, hg.Buffer]:
+        out, buf = real_new_output(ex, shape, like)
+        seen["outputs"].append(_address(buf))
+        assert _address(buf) == out.data_ptr()
+        return out, buf
+
+    monkeypatch.setattr(_ops, "as_buffer", as_buffer)
+    monkeypatch.setattr(_ops, "new_output", new_output)
+    yield seen
+
+
+def test_contiguous_inputs_are_read_in_place(spy: dict[str, list[int]]) -> None:
+    a, b = torch.randn(1000), torch.randn(1000)
+    c = F.add(a, b)
+    assert spy["inputs"] == [a.data_ptr(), b.data_ptr()]
+    assert spy["outputs"] == [c.data_ptr()]
+    torch.testing.assert_close(c, a + b)
+
+
+def test_the_returned_tensor_is_the_one_hologram_wrote(spy: dict[str, list[int]]) -> None:
+    x = torch.randn(64, 32)
+    w = torch.randn(16, 32)
+    y = F.linear(x, w)
+    assert spy["outputs"] == [y.data_ptr()]
+    # The weight enters gemm as its transpose without a copy: w.T's transpose is w itself.
+    assert x.data_ptr() in spy["inputs"] and w.data_ptr() in spy["inputs"]
+
+
+def test_views_with_an_offset_are_read_in_place(spy: dict[str, list[int]]) -> None:
+    base = torch.randn(10, 100)
+    row = base[3]  # contiguous, storage offset 300
+    F.relu(row)
+    assert spy["inputs"] == [row.data_ptr()] and row.data_ptr() != base.data_ptr()
+
+
+def test_non_contiguous_inputs_are_copied_once(spy: dict[str, list[int]]) -> None:
+    base = torch.randn(40, 30)
+    t = base.T
+    out = F.sigmoid(t)
+    assert len(spy["inputs"]) == 1 and spy["inputs"][0] != base.data_ptr()
+    torch.testing.assert_close(out, torch.sigmoid(t))
+
+
+def test_autograd_path_is_zero_copy_too(spy: dict[str, list[int]]) -> None:
+    a = torch.randn(500, requires_grad=True)
+    out = F.tanh(a)
+    assert spy["inputs"] == [a.data_ptr()] and spy["outputs"] == [out.data_ptr()]
+
+
+def test_read_only_numpy_memory_is_not_written() -> None:
+    import numpy as np
+
+    arr = np.arange(6, dtype=np.float32)
+    arr.flags.writeable = False
+    with pytest.warns(UserWarning):  # torch warns that the array is not writable
+        t = torch.from_numpy(arr)
+    out = F.mul(t, 2.0)
+    assert arr.tolist() == [0, 1, 2, 3, 4, 5] and out.tolist() == [0, 2, 4, 6, 8, 10]
