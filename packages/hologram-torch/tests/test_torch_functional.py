@@ -158,7 +158,7 @@ def test_other_broadcasts_raise(a: tuple[int, ...], b: tuple[int, ...]) -> None:
 def test_other_dtypes_raise_type_error(dtype: torch.dtype) -> None:
     x = torch.ones(4, dtype=dtype)
     for call in (lambda: F.relu(x), lambda: F.add(x, x), lambda: F.matmul(x.reshape(2, 2), x.reshape(2, 2))):
-        with pytest.raises(TypeError, match="float32 or torch.float64"):
+        with pytest.raises(TypeError, match=r"float32 or torch\.float64"):
             call()
 
 

@@ -11,6 +11,12 @@ Because the tensor's sizes, strides and storage offset are ordinary torch
 metadata, PyTorch's own view ops (``view``, ``t``, ``transpose``,
 ``expand``, slicing) work unchanged on it; kernels read the memory through
 :func:`host_array`.
+
+float32 and float64 tensors sit on a buffer of their own dtype, which the
+native kernels hand to hologram ops. Tensors of any other dtype (the bool
+masks and int64 indices that PyTorch makes along the way) keep their bytes in
+a float64 buffer: they live on the device, but only the CPU fallback reads
+them.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ __all__ = ["buffer_of", "empty", "executor", "from_buffer", "host_array", "whole
 _CPU_KEYS = torch._C.DispatchKeySet(torch._C.DispatchKey.CPU)
 _NUMPY_DTYPES = {torch.float32: np.float32, torch.float64: np.float64}
 _TORCH_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+_RAW_ITEMSIZE = 8  # other dtypes keep their bytes in float64 elements (8-byte aligned for int64)
 
 
 def executor() -> hologram.Executor:
@@ -41,17 +48,18 @@ def _device() -> torch.device:
 
 def _check_dtype(dtype: torch.dtype | None) -> torch.dtype:
     dtype = torch.get_default_dtype() if dtype is None else dtype
-    if dtype not in _NUMPY_DTYPES:
-        raise hologram.DTypeError(
-            f"the 'hologram' device holds torch.float32 and torch.float64 tensors, not {dtype}; "
-            "keep other dtypes on the CPU"
-        )
+    if not isinstance(dtype, torch.dtype):
+        raise TypeError(f"expected a torch.dtype, got {type(dtype).__name__}")
     return dtype
 
 
 def from_buffer(buf: hologram.Buffer, shape: tuple[int, ...], stride: tuple[int, ...] | None = None,
-                offset: int = 0) -> torch.Tensor:
-    """A 'hologram' tensor over ``buf``'s memory with the given view metadata."""
+                offset: int = 0, dtype: torch.dtype | None = None) -> torch.Tensor:
+    """A 'hologram' tensor over ``buf``'s memory with the given view metadata.
+
+    ``dtype`` defaults to the buffer's; another dtype reinterprets the bytes
+    (how tensors of dtypes other than float32/float64 are stored).
+    """
     if not buf.executor.host_addressable:
         raise hologram.NotHostAddressableError(
             f"the 'hologram' torch device needs a backend whose memory the CPU can address; "
@@ -61,7 +69,8 @@ def from_buffer(buf: hologram.Buffer, shape: tuple[int, ...], stride: tuple[int,
     storage = torch._C._construct_storage_from_data_pointer(pinned.ctypes.data, _device(), buf.nbytes)
     storage._hologram_buffer = buf
     storage._hologram_pin = pinned
-    dtype = _TORCH_DTYPES[buf.dtype.name]
+    if dtype is None:
+        dtype = _TORCH_DTYPES[buf.dtype.name]
     if stride is None:
         stride = _contiguous_strides(shape)
     t = torch._C._acc.create_empty_tensor((0,), dtype)
@@ -78,15 +87,24 @@ def _contiguous_strides(shape: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(reversed(strides))
 
 
-def empty(shape: tuple[int, ...] | torch.Size, dtype: torch.dtype | None = None) -> torch.Tensor:
-    """A new, uninitialised contiguous 'hologram' tensor."""
+def empty(shape: tuple[int, ...] | torch.Size, dtype: torch.dtype | None = None,
+          stride: tuple[int, ...] | None = None) -> torch.Tensor:
+    """A new, uninitialised 'hologram' tensor (contiguous unless ``stride`` is given).
+
+    float32/float64 tensors get a buffer of their dtype; any other dtype gets
+    a float64 buffer big enough for its bytes.
+    """
     dtype = _check_dtype(dtype)
     shape = tuple(int(d) for d in shape)
-    count = 1
-    for d in shape:
-        count *= d
-    buf = executor().allocate(max(count, 1), "float32" if dtype == torch.float32 else "float64")
-    return from_buffer(buf, shape)
+    stride = _contiguous_strides(shape) if stride is None else tuple(int(s) for s in stride)
+    # Elements the strided view can reach: 1 + sum((size - 1) * stride), 0 for an empty tensor.
+    count = 0 if 0 in shape else 1 + sum((d - 1) * st for d, st in zip(shape, stride))
+    if dtype in _NUMPY_DTYPES:
+        buf = executor().allocate(max(count, 1), "float32" if dtype == torch.float32 else "float64")
+        return from_buffer(buf, shape, stride)
+    nbytes = count * dtype.itemsize
+    buf = executor().allocate(max(-(-nbytes // _RAW_ITEMSIZE), 1), "float64")
+    return from_buffer(buf, shape, stride, dtype=dtype)
 
 
 def buffer_of(t: torch.Tensor) -> hologram.Buffer:
@@ -102,7 +120,8 @@ def buffer_of(t: torch.Tensor) -> hologram.Buffer:
 def whole_buffer(t: torch.Tensor) -> hologram.Buffer | None:
     """``t``'s buffer, shaped like ``t``, when ``t`` is contiguous and covers all of it; else None."""
     buf = buffer_of(t)
-    if t.storage_offset() != 0 or t.numel() != buf.size or not t.is_contiguous():
+    if (t.dtype != _TORCH_DTYPES[buf.dtype.name] or t.storage_offset() != 0 or t.numel() != buf.size
+            or not t.is_contiguous()):
         return None
     return buf.reshape(tuple(t.shape) or (1,)) if tuple(t.shape) != buf.shape else buf
 
@@ -111,6 +130,12 @@ def host_array(t: torch.Tensor) -> np.ndarray:
     """A NumPy view (same memory, same strides) of a 'hologram' tensor."""
     buf = buffer_of(t)
     flat = buf.to_numpy().reshape(-1)
+    if t.dtype != _TORCH_DTYPES[buf.dtype.name]:
+        try:
+            flat = flat.view(torch.empty(0, dtype=t.dtype).numpy().dtype)
+        except TypeError:
+            raise hologram.DTypeError(
+                f"NumPy has no dtype for {t.dtype}; read this 'hologram' tensor with .cpu()") from None
     itemsize = flat.itemsize
     return np.lib.stride_tricks.as_strided(
         flat[t.storage_offset():], shape=tuple(t.shape), strides=tuple(s * itemsize for s in t.stride()))
