@@ -60,7 +60,7 @@ def test_feature_table_matches_this_torch() -> None:
     for name, feature in table.items():
         assert feature.available == (have >= feature.min_torch), name
         if not feature.available:
-            assert feature.reason and str(feature.min_torch) in feature.reason
+            assert feature.reason and ".".join(map(str, feature.min_torch)) in feature.reason
     assert _compat.parse_version(_compat.MIN_TORCH) == min(f.min_torch for f in table.values())
     assert table["device"].available == hologram_torch.device.is_available() or \
         hologram_torch.device.unavailable_reason() is not None

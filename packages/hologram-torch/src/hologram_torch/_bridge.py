@@ -18,6 +18,7 @@ passes a small integer naming one (:func:`executor_id`); 0 is the default.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import threading
 import weakref
@@ -61,8 +62,12 @@ def executor_id(executor: hologram.Executor | None) -> int:
         if key is None:
             key = next(_ids)
             _id_of[executor] = key
-            _by_id[key] = weakref.ref(executor, lambda _ref, k=key: _by_id.pop(k, None))
+            _by_id[key] = weakref.ref(executor, functools.partial(_forget, key))
         return key
+
+
+def _forget(key: int, _ref: object) -> None:
+    _by_id.pop(key, None)
 
 
 def executor_for(key: int) -> hologram.Executor:

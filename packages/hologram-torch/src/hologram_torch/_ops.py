@@ -17,10 +17,10 @@ The trailing ``int executor`` argument names the executor
 on the ``'hologram'`` device always run on the device's executor.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: torch < 2.5 infers op schemas from real annotation
+# objects, and only from typing.Optional (not `X | None`).
 import math
-from typing import Any
+from typing import Any, Optional
 
 import torch
 
@@ -194,7 +194,7 @@ for _op, _backward in ((relu, _relu_backward), (sigmoid, _sigmoid_backward), (ta
 
 
 @torch.library.custom_op("hologram::gelu", mutates_args=())
-def gelu(a: torch.Tensor, approximate: str = "none", executor: int = 0) -> torch.Tensor:
+def gelu(a: torch.Tensor, approximate: str, executor: int = 0) -> torch.Tensor:
     ex = _executor(executor, a)
     out, out_buf = new_output(ex, a.shape, a)
     hologram.ops.gelu(ex, as_buffer(ex, a), out_buf, approximate=approximate)  # type: ignore[arg-type]
@@ -202,7 +202,7 @@ def gelu(a: torch.Tensor, approximate: str = "none", executor: int = 0) -> torch
 
 
 @gelu.register_fake
-def _(a: torch.Tensor, approximate: str = "none", executor: int = 0) -> torch.Tensor:
+def _(a: torch.Tensor, approximate: str, executor: int = 0) -> torch.Tensor:
     return torch.empty_like(a, memory_format=torch.contiguous_format)
 
 
@@ -298,7 +298,7 @@ matmul.register_autograd(_matmul_backward, setup_context=_setup_save_inputs)
 
 
 @torch.library.custom_op("hologram::linear", mutates_args=())
-def linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None,
+def linear(x: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tensor] = None,  # noqa: UP045
            executor: int = 0) -> torch.Tensor:
     ex = _executor(executor, x)
     rows = x.numel() // x.shape[-1] if x.shape[-1] else math.prod(x.shape[:-1])
@@ -315,7 +315,7 @@ def linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = No
 
 
 @linear.register_fake
-def _(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None,
+def _(x: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tensor] = None,  # noqa: UP045
       executor: int = 0) -> torch.Tensor:
     return x.new_empty((*x.shape[:-1], weight.shape[0]))
 

@@ -187,5 +187,5 @@ def convert(module: torch.nn.Module, *, executor: hologram.Executor | None = Non
     for layer in module.modules():
         if _convertible(layer):
             layer.__class__ = _REPLACEMENTS[type(layer)]
-            layer.executor = executor  # type: ignore[attr-defined]
+            layer.executor = executor  # type: ignore[assignment]
     return module
