@@ -29,7 +29,8 @@ import torch
 import hologram
 from hologram_torch import _bridge
 
-__all__ = ["buffer_of", "empty", "executor", "from_buffer", "host_array", "whole_buffer"]
+__all__ = ["buffer_of", "empty", "executor", "from_buffer", "host_array", "new_storage",
+           "whole_buffer"]
 
 _CPU_KEYS = torch._C.DispatchKeySet(torch._C.DispatchKey.CPU)
 _NUMPY_DTYPES = {torch.float32: np.float32, torch.float64: np.float64}
@@ -53,6 +54,52 @@ def _check_dtype(dtype: torch.dtype | None) -> torch.dtype:
     return dtype
 
 
+class _Clone:
+    """``storage.clone()`` for a 'hologram' storage (set on each storage object, shadowing torch's).
+
+    A backend written in Python cannot give PrivateUse1 a C++ allocator, so
+    torch's own ``UntypedStorage.clone`` (used by ``copy.deepcopy`` of a
+    tensor and ``copy.copy`` of a storage) would ask for memory nobody can
+    provide, and crash. This copies into a new hologram buffer instead. It
+    holds the source *buffer*, not the storage, so it makes no reference
+    cycle and the storage is freed as promptly as before.
+    """
+
+    __slots__ = ("_buf", "_nbytes")
+
+    def __init__(self, buf: hologram.Buffer, nbytes: int) -> None:
+        self._buf, self._nbytes = buf, nbytes
+
+    def __call__(self) -> torch.UntypedStorage:
+        out = new_storage(self._nbytes)
+        src = self._buf.to_numpy().reshape(-1).view(np.uint8)
+        dst: Any = out._hologram_pin  # type: ignore[attr-defined]
+        dst.reshape(-1).view(np.uint8)[: self._nbytes] = src[: self._nbytes]
+        return out
+
+
+def _storage_over(buf: hologram.Buffer, nbytes: int | None = None) -> torch.UntypedStorage:
+    """A 'hologram' storage of ``nbytes`` (default: all) of ``buf``'s memory, owning the buffer."""
+    if not buf.executor.host_addressable:
+        raise hologram.NotHostAddressableError(
+            f"the 'hologram' torch device needs a backend whose memory the CPU can address; "
+            f"{buf.executor.backend!r} is not (use the 'cpu' backend)"
+        )
+    pinned = buf.to_numpy()  # a zero-copy view: it pins the memory for the storage's lifetime
+    nbytes = buf.nbytes if nbytes is None else nbytes
+    storage: Any = torch._C._construct_storage_from_data_pointer(pinned.ctypes.data, _device(), nbytes)
+    storage._hologram_buffer = buf
+    storage._hologram_pin = pinned
+    storage.clone = _Clone(buf, nbytes)
+    return storage  # type: ignore[no-any-return]
+
+
+def new_storage(nbytes: int) -> torch.UntypedStorage:
+    """A new, uninitialised 'hologram' storage of exactly ``nbytes`` bytes."""
+    buf = executor().allocate(max(-(-int(nbytes) // _RAW_ITEMSIZE), 1), "float64")
+    return _storage_over(buf, int(nbytes))
+
+
 def from_buffer(buf: hologram.Buffer, shape: tuple[int, ...], stride: tuple[int, ...] | None = None,
                 offset: int = 0, dtype: torch.dtype | None = None) -> torch.Tensor:
     """A 'hologram' tensor over ``buf``'s memory with the given view metadata.
@@ -60,17 +107,11 @@ def from_buffer(buf: hologram.Buffer, shape: tuple[int, ...], stride: tuple[int,
     ``dtype`` defaults to the buffer's; another dtype reinterprets the bytes
     (how tensors of dtypes other than float32/float64 are stored).
     """
-    if not buf.executor.host_addressable:
-        raise hologram.NotHostAddressableError(
-            f"the 'hologram' torch device needs a backend whose memory the CPU can address; "
-            f"{buf.executor.backend!r} is not (use the 'cpu' backend)"
-        )
-    pinned = buf.to_numpy()  # a zero-copy view: it pins the memory for the storage's lifetime
-    storage = torch._C._construct_storage_from_data_pointer(pinned.ctypes.data, _device(), buf.nbytes)
-    storage._hologram_buffer = buf
-    storage._hologram_pin = pinned
-    if dtype is None:
-        dtype = _TORCH_DTYPES[buf.dtype.name]
+    return _tensor_on(_storage_over(buf), shape, stride, offset, dtype or _TORCH_DTYPES[buf.dtype.name])
+
+
+def _tensor_on(storage: torch.UntypedStorage, shape: tuple[int, ...], stride: tuple[int, ...] | None,
+               offset: int, dtype: torch.dtype) -> torch.Tensor:
     if stride is None:
         stride = _contiguous_strides(shape)
     t = torch._C._acc.create_empty_tensor((0,), dtype)
@@ -98,13 +139,11 @@ def empty(shape: tuple[int, ...] | torch.Size, dtype: torch.dtype | None = None,
     shape = tuple(int(d) for d in shape)
     stride = _contiguous_strides(shape) if stride is None else tuple(int(s) for s in stride)
     # Elements the strided view can reach: 1 + sum((size - 1) * stride), 0 for an empty tensor.
-    count = 0 if 0 in shape else 1 + sum((d - 1) * st for d, st in zip(shape, stride))
+    count = 0 if 0 in shape else 1 + sum((d - 1) * st for d, st in zip(shape, stride, strict=True))
     if dtype in _NUMPY_DTYPES:
         buf = executor().allocate(max(count, 1), "float32" if dtype == torch.float32 else "float64")
         return from_buffer(buf, shape, stride)
-    nbytes = count * dtype.itemsize
-    buf = executor().allocate(max(-(-nbytes // _RAW_ITEMSIZE), 1), "float64")
-    return from_buffer(buf, shape, stride, dtype=dtype)
+    return _tensor_on(new_storage(count * dtype.itemsize), shape, stride, 0, dtype)
 
 
 def buffer_of(t: torch.Tensor) -> hologram.Buffer:
