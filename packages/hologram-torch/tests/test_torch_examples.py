@@ -8,6 +8,7 @@ they take ~45 s on a 2-core machine, together about half of that.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -38,8 +39,11 @@ class Example:
         self.name = name
         self.stdout_path, self.stderr_path = folder / f"{name}.out", folder / f"{name}.err"
         with self.stdout_path.open("w") as out, self.stderr_path.open("w") as err:
+            # Strict mode: an op of the examples that fell back to the CPU on the 'hologram' device
+            # would fail the run instead of warning.
+            env = {**os.environ, "HOLOGRAM_TORCH_STRICT": "1"}
             self.proc = subprocess.Popen([sys.executable, str(EXAMPLES / f"{name}.py"), *args], cwd=ROOT,
-                                         stdout=out, stderr=err, text=True)
+                                         stdout=out, stderr=err, text=True, env=env)
 
     def output(self) -> str:
         """Waits for the example, asserts it exited 0, returns its stdout."""

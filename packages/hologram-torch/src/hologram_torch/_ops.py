@@ -165,7 +165,8 @@ log_softmax = _unary("log_softmax", hologram.ops.log_softmax)
 
 def _relu_backward(ctx: Any, g: torch.Tensor) -> tuple[Any, ...]:
     (y,) = ctx.saved_tensors
-    return torch.where(y > 0, g, torch.zeros((), dtype=g.dtype, device=g.device)), None
+    # aten's own ReLU gradient: differentiable, and native on the 'hologram' device.
+    return torch.ops.aten.threshold_backward(g, y, 0), None
 
 
 def _sigmoid_backward(ctx: Any, g: torch.Tensor) -> tuple[Any, ...]:

@@ -96,6 +96,7 @@ import threading
 import torch
 
 import hologram
+from hologram_torch import _compat
 from hologram_torch.device import _copy, _creation, _kernels, _views  # noqa: F401  (they record kernels)
 from hologram_torch.device._registry import registered_names
 
@@ -104,7 +105,7 @@ __all__ = ["NATIVE_OPS", "executor", "is_available", "register", "unavailable_re
 NATIVE_OPS: tuple[str, ...] = registered_names()
 """``aten::name.overload`` of every op with a 'hologram' kernel, sorted (others use the CPU fallback)."""
 
-_MIN_TORCH = (2, 10)
+_MIN_TORCH = _compat.features()["device"].min_torch
 _NAME = "hologram"
 
 _lock = threading.Lock()
@@ -112,14 +113,9 @@ _registered = False
 _reason: str | None = None
 
 
-def _torch_version() -> tuple[int, int]:
-    major, minor = torch.__version__.split("+")[0].split(".")[:2]
-    return int(major), int("".join(c for c in minor if c.isdigit()) or 0)
-
-
 def _why_not() -> str | None:
     """Why the device cannot be registered in this process, or None when it can."""
-    if _torch_version() < _MIN_TORCH:
+    if _compat.torch_version() < _MIN_TORCH:
         return (f"the 'hologram' device needs torch >= {_MIN_TORCH[0]}.{_MIN_TORCH[1]} (PrivateUse1 backends "
                 f"written in Python); this is torch {torch.__version__}. The rest of hologram_torch works.")
     from torch.utils import backend_registration
