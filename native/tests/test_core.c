@@ -256,6 +256,84 @@ static void test_free_while_running(void) {
     }
 }
 
+/* The *_host calls: the same ops on caller memory, with the buffer calls' checks. */
+static void test_host_calls(void) {
+    hg_executor *ex = new_executor();
+    float a[6] = {1, -2, 3, -4, 5, -6}, b[6] = {10, 20, 30, 40, 50, 60}, out[6] = {0};
+    uintptr_t pa = (uintptr_t)a, pb = (uintptr_t)b, po = (uintptr_t)out;
+    CHECK(hg_binary_host(ex, HG_OP_ADD, HG_DTYPE_FLOAT32, pa, pb, po, 6) == HG_OK);
+    CHECK(out[0] == 11 && out[5] == 54);
+    CHECK(hg_unary_host(ex, HG_OP_RELU, HG_DTYPE_FLOAT32, pa, po, 6) == HG_OK);
+    CHECK(out[0] == 1 && out[1] == 0 && out[4] == 5 && out[5] == 0);
+    CHECK(hg_scalar_host(ex, HG_OP_MUL_SCALAR, HG_DTYPE_FLOAT32, pa, po, 6, 2.0, 0.0) == HG_OK);
+    CHECK(out[2] == 6 && out[3] == -8);
+    CHECK(hg_rowwise_host(ex, HG_OP_SOFTMAX, HG_DTYPE_FLOAT32, pb, po, 2, 3) == HG_OK);
+    CHECK(fabsf(out[0] + out[1] + out[2] - 1.0f) < 1e-6f && out[2] > out[1]);
+    CHECK(hg_reduce_host(ex, HG_OP_SUM, HG_DTYPE_FLOAT32, pb, po, 2, 3) == HG_OK);
+    CHECK(out[0] == 60 && out[1] == 150);
+    CHECK(hg_loss_host(ex, HG_OP_MSE, HG_DTYPE_FLOAT32, pa, pa, po, 1, 6) == HG_OK && out[0] == 0);
+    /* (2x3) @ (3x2), then the same with b transposed in place */
+    double x[6] = {1, 2, 3, 4, 5, 6}, y[6] = {1, 0, 0, 1, 1, 1}, z[4] = {0};
+    CHECK(hg_gemm_host(ex, HG_DTYPE_FLOAT64, (uintptr_t)x, (uintptr_t)y, (uintptr_t)z, 2, 2, 3, 0, 0, 1.0, 0.0)
+          == HG_OK);
+    CHECK(z[0] == 4 && z[1] == 5 && z[2] == 10 && z[3] == 11);
+    CHECK(hg_gemm_host(ex, HG_DTYPE_FLOAT64, (uintptr_t)x, (uintptr_t)x, (uintptr_t)z, 2, 2, 3, 0, 1, 1.0, 0.0)
+          == HG_OK);
+    CHECK(z[0] == 14 && z[1] == 32 && z[3] == 77);
+    /* in place is fine, as with buffers; a partial overlap is not */
+    CHECK(hg_binary_host(ex, HG_OP_ADD, HG_DTYPE_FLOAT32, po, po, po, 6) == HG_OK);
+    CHECK_ERR(hg_binary_host(ex, HG_OP_ADD, HG_DTYPE_FLOAT32, pa, pb, pa + 4, 5), HG_ERR_INVALID_ARGUMENT,
+              "overlaps");
+    CHECK_ERR(hg_binary_host(ex, HG_OP_ADD, HG_DTYPE_FLOAT32, 0, pb, po, 6), HG_ERR_INVALID_ARGUMENT, "NULL");
+    CHECK(hg_binary_host(ex, HG_OP_ADD, HG_DTYPE_FLOAT32, 0, 0, 0, 0) == HG_OK); /* n = 0 touches nothing */
+    CHECK_ERR(hg_binary_host(ex, HG_OP_ADD, HG_DTYPE_FLOAT32, pa + 1, pb, po, 4), HG_ERR_INVALID_ARGUMENT,
+              "aligned");
+    CHECK_ERR(hg_binary_host(ex, HG_OP_ADD, HG_DTYPE_FLOAT32, pa, pb, po, -1), HG_ERR_INVALID_ARGUMENT, ">= 0");
+    CHECK_ERR(hg_binary_host(ex, HG_OP_ADD, 99, pa, pb, po, 6), HG_ERR_DTYPE, "dtype");
+    CHECK_ERR(hg_binary_host(ex, HG_OP_RELU, HG_DTYPE_FLOAT32, pa, pb, po, 6), HG_ERR_INVALID_ARGUMENT,
+              "not a binary op");
+    CHECK_ERR(hg_gemm_host(ex, HG_DTYPE_FLOAT64, (uintptr_t)x, (uintptr_t)y, (uintptr_t)z, INT64_MAX, 2, 3, 0, 0,
+                           1.0, 0.0), HG_ERR_INVALID_ARGUMENT, ">= 0");
+    CHECK_ERR(hg_binary_host(NULL, HG_OP_ADD, HG_DTYPE_FLOAT32, pa, pb, po, 6), HG_ERR_INVALID_ARGUMENT, "NULL");
+    int64_t live = -1, bytes = -1;
+    CHECK(live_stats(ex, &live, &bytes) == HG_OK && live == 0 && bytes == 0); /* no handle was left behind */
+    CHECK(hg_executor_close(ex) == HG_OK);
+    CHECK_ERR(hg_unary_host(ex, HG_OP_RELU, HG_DTYPE_FLOAT32, pa, po, 6), HG_ERR_CLOSED, "closed");
+    hg_executor_release(ex);
+}
+
+/* A host call racing a close either finishes before the context goes or sees the close. */
+struct host_race {
+    hg_executor *ex;
+    float *data;
+    int saw_closed;
+};
+
+static void *host_calls_until_closed(void *arg) {
+    struct host_race *r = arg;
+    for (;;) {
+        hg_status st = hg_unary_host(r->ex, HG_OP_EXP, HG_DTYPE_FLOAT32, (uintptr_t)r->data,
+                                     (uintptr_t)r->data, 1 << 16);
+        if (st == HG_ERR_CLOSED) {
+            r->saw_closed = 1;
+            return NULL;
+        }
+        if (st != HG_OK) return NULL;
+    }
+}
+
+static void test_close_during_host_calls(void) {
+    struct host_race r = {new_executor(), calloc(1 << 16, sizeof(float)), 0};
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, host_calls_until_closed, &r) == 0);
+    for (volatile int spin = 0; spin < 200000; spin++) {}
+    CHECK(hg_executor_close(r.ex) == HG_OK);
+    pthread_join(t, NULL);
+    CHECK(r.saw_closed);
+    free(r.data);
+    hg_executor_release(r.ex);
+}
+
 int main(void) {
     const char *lib = getenv("HOLOGRAM_LIB");
     if (!lib) {
@@ -273,6 +351,8 @@ int main(void) {
     test_many_allocations();
     test_free_while_running();
     test_cache();
+    test_host_calls();
+    test_close_during_host_calls();
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }

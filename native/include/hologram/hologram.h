@@ -232,6 +232,30 @@ hg_status hg_gemm(hg_executor *executor, int32_t expect, hg_buffer *a, hg_buffer
 hg_status hg_matvec(hg_executor *executor, int32_t expect, hg_buffer *a, hg_buffer *x, hg_buffer *y,
                     int64_t m, int64_t n);
 
+/* ---- op calls on caller-owned host memory --------------------------------
+   The same ops on raw addresses (integers, as frameworks hand them out:
+   torch's data_ptr()) instead of buffers, for host-addressable backends:
+   each operand is a C-contiguous array of `dtype` that must stay valid for
+   the call. No handle is created; validation, aliasing rules and kernels are
+   those of the buffer calls above. Reductions and losses write out[0..]
+   only (read it back from your own memory). */
+
+hg_status hg_binary_host(hg_executor *executor, int32_t op, int32_t dtype,
+                         uintptr_t a, uintptr_t b, uintptr_t out, int64_t n);
+hg_status hg_unary_host(hg_executor *executor, int32_t op, int32_t dtype,
+                        uintptr_t a, uintptr_t out, int64_t n);
+hg_status hg_scalar_host(hg_executor *executor, int32_t op, int32_t dtype,
+                         uintptr_t a, uintptr_t out, int64_t n, double scalar0, double scalar1);
+hg_status hg_rowwise_host(hg_executor *executor, int32_t op, int32_t dtype,
+                          uintptr_t a, uintptr_t out, int64_t rows, int64_t cols);
+hg_status hg_reduce_host(hg_executor *executor, int32_t op, int32_t dtype,
+                         uintptr_t a, uintptr_t out, int64_t rows, int64_t cols);
+hg_status hg_loss_host(hg_executor *executor, int32_t op, int32_t dtype,
+                       uintptr_t pred, uintptr_t target, uintptr_t out, int64_t rows, int64_t cols);
+hg_status hg_gemm_host(hg_executor *executor, int32_t dtype, uintptr_t a, uintptr_t b, uintptr_t c,
+                       int64_t m, int64_t n, int64_t k, int32_t trans_a, int32_t trans_b,
+                       double alpha, double beta);
+
 #ifdef __cplusplus
 }
 #endif

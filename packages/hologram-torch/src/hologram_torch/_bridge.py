@@ -1,9 +1,11 @@
-"""Torch tensors as hologram buffers, without copying.
+"""Torch tensors as hologram operands, without copying.
 
-Every kernel of :mod:`hologram_torch` goes through this module: it turns its
-tensor arguments into :class:`hologram.Buffer` objects that share the
-tensors' memory, and allocates the result as a torch tensor that a buffer
-wraps, so the hologram op writes straight into the tensor it returns.
+Every kernel of :mod:`hologram_torch` goes through this module. The
+``hologram::`` ops hand tensor addresses (``data_ptr()``) to
+:mod:`hologram.hostcall`, so the op reads the inputs in place and writes
+straight into the tensor it returns (:func:`contiguous`, :func:`empty`);
+the device kernels use :class:`hologram.Buffer` objects that share the
+tensors' memory (:func:`as_buffer`, :func:`new_output`).
 
 * CPU tensors: contiguous ones are used in place (``tensor.numpy()`` is a
   view, ``Executor.wrap`` adopts it); non-contiguous ones are made
@@ -29,7 +31,10 @@ import torch
 
 import hologram
 
-__all__ = ["as_buffer", "check_float", "default_executor", "executor_for", "executor_id", "new_output"]
+__all__ = [
+    "as_buffer", "check_float", "contiguous", "default_executor", "dtype_name", "empty", "executor_for",
+    "executor_id", "new_output",
+]
 
 _FLOAT_DTYPES = (torch.float32, torch.float64)
 
@@ -43,6 +48,9 @@ _default: hologram.Executor | None = None
 def default_executor() -> hologram.Executor:
     """The executor that hologram-torch uses when none is given: a CPU executor created on first use."""
     global _default
+    executor = _default
+    if executor is not None and not executor.closed:  # every op call asks: no lock on this path
+        return executor
     with _lock:
         if _default is None or _default.closed:
             _default = hologram.Executor(backend="cpu")
@@ -84,7 +92,25 @@ def executor_for(key: int) -> hologram.Executor:
 
 
 def check_float(op: str, **tensors: Any) -> None:
-    """Raises a clear error unless every named argument is a float32/float64 tensor of one dtype."""
+    """Raises a clear error unless every named argument is a float32/float64 tensor of one dtype, all
+    on one device: the CPU, the 'hologram' device or 'meta' (for tracing). ``None`` values are skipped.
+    """
+    try:  # the common case, checked cheaply: CPU tensors of one float dtype
+        dtype = None
+        for t in tensors.values():
+            if t is not None:
+                if not t.is_cpu or (dtype is not None and t.dtype is not dtype):
+                    break
+                dtype = t.dtype
+        else:
+            if dtype in _FLOAT_DTYPES:
+                return
+    except AttributeError:
+        pass
+    _check_float_slowly(op, tensors)
+
+
+def _check_float_slowly(op: str, tensors: dict[str, Any]) -> None:
     dtype = None
     for name, t in tensors.items():
         if t is None:
@@ -107,6 +133,12 @@ def check_float(op: str, **tensors: Any) -> None:
             raise hologram.DTypeError(
                 f"hologram_torch.{op}: arguments mix {dtype} and {t.dtype}; convert one so both match"
             )
+    devices = {t.device for t in tensors.values() if t is not None}
+    if len(devices) > 1:
+        raise hologram.InvalidArgumentError(
+            f"hologram_torch.{op}: tensors are on different devices ({', '.join(sorted(map(str, devices)))}); "
+            "move them to one device first"
+        )
 
 
 _DTYPE_NAMES = {torch.float32: "float32", torch.float64: "float64"}
@@ -119,6 +151,27 @@ def _host_array(t: torch.Tensor) -> np.ndarray:
     from hologram_torch.device import _storage
 
     return _storage.host_array(t)
+
+
+def dtype_name(t: torch.Tensor) -> str:
+    """``"float32"`` or ``"float64"``: the dtype argument of :mod:`hologram.hostcall`."""
+    return _DTYPE_NAMES[t.dtype]
+
+
+def contiguous(t: torch.Tensor) -> torch.Tensor:
+    """``t`` itself when contiguous (its memory is used in place), else one contiguous copy."""
+    return t if t.is_contiguous() else t.contiguous()
+
+
+def empty(shape: tuple[int, ...] | torch.Size, like: torch.Tensor) -> torch.Tensor:
+    """A new contiguous tensor of ``shape`` on ``like``'s device (CPU or 'hologram'), with its dtype."""
+    # new_empty with a plain tuple: a torch.Size argument costs torch twice as much to parse.
+    return like.new_empty(tuple(shape))
+
+
+def empty_like(t: torch.Tensor) -> torch.Tensor:
+    """A new tensor like the contiguous ``t`` (the elementwise ops' output; cheaper than :func:`empty`)."""
+    return torch.empty_like(t)
 
 
 def _wrap_tensor(executor: hologram.Executor, t: torch.Tensor) -> hologram.Buffer:

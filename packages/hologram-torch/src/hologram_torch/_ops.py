@@ -3,9 +3,9 @@
 Each op has three registrations, so autograd, ``torch.compile`` and
 ``torch.library.opcheck`` all see an ordinary operator:
 
-* the kernel: arguments become hologram buffers sharing the tensors' memory
-  (:mod:`hologram_torch._bridge`), the result is a new torch tensor that a
-  buffer wraps, and one hologram op writes into it;
+* the kernel: one :mod:`hologram.hostcall` call on the tensors' addresses:
+  contiguous inputs are read in place, the result is a new torch tensor
+  that the op writes into (:mod:`hologram_torch._bridge`);
 * ``register_fake``: the output's shape and dtype, for tracing;
 * ``register_autograd``: the backward formula. The FLOP-heavy gradients
   (of ``matmul`` and ``linear``) call ``hologram::`` ops again; the cheap
@@ -25,7 +25,8 @@ from typing import Any, Optional
 import torch
 
 import hologram
-from hologram_torch._bridge import as_buffer, executor_for, new_output
+from hologram import hostcall
+from hologram_torch._bridge import contiguous, dtype_name, empty, empty_like, executor_for
 
 __all__ = [
     "add", "add_scalar", "cross_entropy", "div", "gelu", "linear", "log_softmax", "matmul", "mse_loss",
@@ -37,10 +38,7 @@ _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
 def _executor(key: int, t: torch.Tensor) -> hologram.Executor:
-    if t.device.type == "hologram":
-        from hologram_torch.device import _storage
-
-        return _storage.executor()
+    # 'hologram' device tensors live in host memory too, so any host executor can run on them.
     return executor_for(key)
 
 
@@ -52,12 +50,13 @@ def _need_grads(ctx: Any, n: int) -> tuple[bool, ...]:
 
 # -- elementwise binary ------------------------------------------------------------------------
 
-def _binary(name: str, hg_op: Any) -> Any:
+def _binary(name: str) -> Any:
     @torch.library.custom_op(f"hologram::{name}", mutates_args=())
     def op(a: torch.Tensor, b: torch.Tensor, executor: int = 0) -> torch.Tensor:
-        ex = _executor(executor, a)
-        out, out_buf = new_output(ex, a.shape, a)
-        hg_op(ex, as_buffer(ex, a), as_buffer(ex, b), out_buf)
+        a, b = contiguous(a), contiguous(b)
+        out = empty_like(a)
+        hostcall.binary(_executor(executor, a), name, dtype_name(a), a.data_ptr(), b.data_ptr(), out.data_ptr(),
+                        a.numel())
         return out
 
     @op.register_fake
@@ -68,10 +67,10 @@ def _binary(name: str, hg_op: Any) -> Any:
     return op
 
 
-add = _binary("add", hologram.ops.add)
-sub = _binary("sub", hologram.ops.sub)
-mul = _binary("mul", hologram.ops.mul)
-div = _binary("div", hologram.ops.div)
+add = _binary("add")
+sub = _binary("sub")
+mul = _binary("mul")
+div = _binary("div")
 
 
 def _setup_save_inputs(ctx: Any, inputs: tuple[Any, ...], output: Any) -> None:
@@ -112,12 +111,13 @@ div.register_autograd(_div_backward, setup_context=_setup_save_inputs)
 
 # -- elementwise with a scalar -----------------------------------------------------------------
 
-def _scalar(name: str, hg_op: Any) -> Any:
+def _scalar(name: str) -> Any:
     @torch.library.custom_op(f"hologram::{name}", mutates_args=())
     def op(a: torch.Tensor, scalar: float, executor: int = 0) -> torch.Tensor:
-        ex = _executor(executor, a)
-        out, out_buf = new_output(ex, a.shape, a)
-        hg_op(ex, as_buffer(ex, a), scalar, out_buf)
+        a = contiguous(a)
+        out = empty_like(a)
+        hostcall.scalar(_executor(executor, a), name, dtype_name(a), a.data_ptr(), out.data_ptr(), a.numel(),
+                        scalar)
         return out
 
     @op.register_fake
@@ -127,8 +127,8 @@ def _scalar(name: str, hg_op: Any) -> Any:
     return op
 
 
-add_scalar = _scalar("add_scalar", hologram.ops.add_scalar)
-mul_scalar = _scalar("mul_scalar", hologram.ops.mul_scalar)
+add_scalar = _scalar("add_scalar")
+mul_scalar = _scalar("mul_scalar")
 
 
 def _setup_scalar(ctx: Any, inputs: tuple[Any, ...], output: Any) -> None:
@@ -141,12 +141,29 @@ mul_scalar.register_autograd(lambda ctx, g: (g * ctx.scalar, None, None), setup_
 
 # -- activations -------------------------------------------------------------------------------
 
-def _unary(name: str, hg_op: Any) -> Any:
+def _rows_cols(t: torch.Tensor) -> tuple[int, int]:
+    """The last axis as columns, everything before it as rows (a 0-dim tensor is one row of one)."""
+    if t.dim() == 0:
+        return 1, 1
+    cols = t.shape[-1]
+    return (t.numel() // cols if cols else math.prod(t.shape[:-1])), cols
+
+
+def _rowwise_into(ex: hologram.Executor, name: str, a: torch.Tensor, out: torch.Tensor) -> None:
+    rows, cols = _rows_cols(a)
+    hostcall.rowwise(ex, name, dtype_name(a), a.data_ptr(), out.data_ptr(), rows, cols)
+
+
+def _unary(name: str, rowwise: bool = False) -> Any:
     @torch.library.custom_op(f"hologram::{name}", mutates_args=())
     def op(a: torch.Tensor, executor: int = 0) -> torch.Tensor:
+        a = contiguous(a)
+        out = empty_like(a)
         ex = _executor(executor, a)
-        out, out_buf = new_output(ex, a.shape, a)
-        hg_op(ex, as_buffer(ex, a), out_buf)
+        if rowwise:
+            _rowwise_into(ex, name, a, out)
+        else:
+            hostcall.unary(ex, name, dtype_name(a), a.data_ptr(), out.data_ptr(), a.numel())
         return out
 
     @op.register_fake
@@ -156,11 +173,11 @@ def _unary(name: str, hg_op: Any) -> Any:
     return op
 
 
-relu = _unary("relu", hologram.ops.relu)
-sigmoid = _unary("sigmoid", hologram.ops.sigmoid)
-tanh = _unary("tanh", hologram.ops.tanh)
-softmax = _unary("softmax", hologram.ops.softmax)
-log_softmax = _unary("log_softmax", hologram.ops.log_softmax)
+relu = _unary("relu")
+sigmoid = _unary("sigmoid")
+tanh = _unary("tanh")
+softmax = _unary("softmax", rowwise=True)
+log_softmax = _unary("log_softmax", rowwise=True)
 
 
 def _relu_backward(ctx: Any, g: torch.Tensor) -> tuple[Any, ...]:
@@ -196,9 +213,12 @@ for _op, _backward in ((relu, _relu_backward), (sigmoid, _sigmoid_backward), (ta
 
 @torch.library.custom_op("hologram::gelu", mutates_args=())
 def gelu(a: torch.Tensor, approximate: str, executor: int = 0) -> torch.Tensor:
-    ex = _executor(executor, a)
-    out, out_buf = new_output(ex, a.shape, a)
-    hologram.ops.gelu(ex, as_buffer(ex, a), out_buf, approximate=approximate)  # type: ignore[arg-type]
+    if approximate not in ("none", "tanh"):
+        raise hologram.InvalidArgumentError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    a = contiguous(a)
+    out = empty_like(a)
+    hostcall.unary(_executor(executor, a), "gelu" if approximate == "none" else "gelu_tanh", dtype_name(a),
+                   a.data_ptr(), out.data_ptr(), a.numel())
     return out
 
 
@@ -232,19 +252,22 @@ gelu.register_autograd(_gelu_backward, setup_context=_setup_gelu)
 
 # -- matrix products ---------------------------------------------------------------------------
 
-def _as_gemm_operand(ex: hologram.Executor, t: torch.Tensor) -> tuple[hologram.Buffer, bool]:
-    """A 2-D operand for gemm: the tensor itself, or its transpose with the trans flag when that is
-    contiguous (the backward pass's ``g @ b.T`` then needs no copy)."""
+def _gemm_operand(t: torch.Tensor) -> tuple[torch.Tensor, bool]:
+    """A row-major 2-D operand for gemm: ``t`` itself, or its transpose with the trans flag when
+    that is contiguous (the backward pass's ``g @ b.T`` then needs no copy)."""
     if not t.is_contiguous() and t.mT.is_contiguous():
-        return as_buffer(ex, t.mT), True
-    return as_buffer(ex, t), False
+        return t.mT, True
+    return contiguous(t), False
 
 
-def _gemm_into(ex: hologram.Executor, a: torch.Tensor, b: torch.Tensor, out_buf: hologram.Buffer,
+def _gemm_into(ex: hologram.Executor, a: torch.Tensor, b: torch.Tensor, out: torch.Tensor,
                beta: float = 0.0) -> None:
-    a_buf, trans_a = _as_gemm_operand(ex, a)
-    b_buf, trans_b = _as_gemm_operand(ex, b)
-    hologram.ops.gemm(ex, a_buf, b_buf, out_buf, trans_a=trans_a, trans_b=trans_b, beta=beta)
+    """``out = a @ b (+ out if beta)`` for 2-D ``a`` (m x k) and ``b`` (k x n) into contiguous ``out``."""
+    (m, k), n = a.shape, b.shape[1]
+    a_op, trans_a = _gemm_operand(a)
+    b_op, trans_b = _gemm_operand(b)
+    hostcall.gemm(ex, dtype_name(a), a_op.data_ptr(), b_op.data_ptr(), out.data_ptr(), m, n, k,
+                  trans_a=trans_a, trans_b=trans_b, beta=beta)
 
 
 def _matmul_shape(a: torch.Size, b: torch.Size) -> tuple[int, ...]:
@@ -258,22 +281,15 @@ def _matmul_shape(a: torch.Size, b: torch.Size) -> tuple[int, ...]:
 @torch.library.custom_op("hologram::matmul", mutates_args=())
 def matmul(a: torch.Tensor, b: torch.Tensor, executor: int = 0) -> torch.Tensor:
     ex = _executor(executor, a)
-    out, out_buf = new_output(ex, _matmul_shape(a.shape, b.shape), a)
+    out = empty(_matmul_shape(a.shape, b.shape), a)
     if a.dim() == 2:
-        _gemm_into(ex, a, b, out_buf.reshape(out.shape))
+        _gemm_into(ex, a, b, out)
     elif b.dim() == 2:  # (B, m, k) @ (k, n): one gemm over the B*m rows
-        _gemm_into(ex, a.reshape(-1, a.shape[-1]), b, out_buf.reshape(a.shape[0] * a.shape[1], b.shape[1]))
+        _gemm_into(ex, a.reshape(-1, a.shape[-1]), b, out)
     else:
         for i in range(a.shape[0]):
-            _, out_i = new_output_view(ex, out, i)
-            _gemm_into(ex, a[i], b[i], out_i)
+            _gemm_into(ex, a[i], b[i], out[i])
     return out
-
-
-def new_output_view(ex: hologram.Executor, out: torch.Tensor, i: int) -> tuple[torch.Tensor, hologram.Buffer]:
-    """Batch ``i`` of a contiguous output tensor, as a buffer sharing its memory."""
-    view = out[i]
-    return view, as_buffer(ex, view)
 
 
 @matmul.register_fake
@@ -302,16 +318,14 @@ matmul.register_autograd(_matmul_backward, setup_context=_setup_save_inputs)
 def linear(x: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tensor] = None,  # noqa: UP045
            executor: int = 0) -> torch.Tensor:
     ex = _executor(executor, x)
-    rows = x.numel() // x.shape[-1] if x.shape[-1] else math.prod(x.shape[:-1])
-    out, out_buf = new_output(ex, (*x.shape[:-1], weight.shape[0]), x)
+    rows, _ = _rows_cols(x)
+    out = empty((*x.shape[:-1], weight.shape[0]), x)
+    out2d = out.view(rows, weight.shape[0])
     beta = 0.0
     if bias is not None and out.numel():
-        # Seed every row with the bias (a broadcast copy on host memory), then gemm accumulates.
-        from hologram_torch._bridge import _host_array
-
-        _host_array(out).reshape(rows, weight.shape[0])[...] = _host_array(bias)
+        out2d.copy_(bias.expand_as(out2d))  # every row starts as the bias; gemm accumulates onto it
         beta = 1.0
-    _gemm_into(ex, x.reshape(rows, x.shape[-1]), weight.mT, out_buf.reshape(rows, weight.shape[0]), beta)
+    _gemm_into(ex, x.reshape(rows, x.shape[-1]), weight.mT, out2d, beta)
     return out
 
 
@@ -344,9 +358,11 @@ linear.register_autograd(_linear_backward, setup_context=_setup_linear)
 @torch.library.custom_op("hologram::mse_loss", mutates_args=())
 def mse_loss(pred: torch.Tensor, target: torch.Tensor, executor: int = 0) -> torch.Tensor:
     """Mean of ``(pred - target)**2`` as a 0-dim tensor."""
-    ex = _executor(executor, pred)
-    out, out_buf = new_output(ex, (), pred)
-    hologram.ops.mse_loss(ex, as_buffer(ex, pred), as_buffer(ex, target), out_buf)
+    pred, target = contiguous(pred), contiguous(target)
+    out = empty((), pred)
+    rows, cols = _rows_cols(pred)
+    hostcall.loss(_executor(executor, pred), "mse", dtype_name(pred), pred.data_ptr(), target.data_ptr(),
+                  out.data_ptr(), rows, cols)
     return out
 
 
@@ -369,14 +385,14 @@ mse_loss.register_autograd(_mse_backward, setup_context=_setup_save_inputs)
 def cross_entropy(logits: torch.Tensor, target: torch.Tensor, executor: int = 0) -> torch.Tensor:
     """Per-row ``-sum(target * log_softmax(logits))`` over the last axis: shape ``logits.shape[:-1]``."""
     ex = _executor(executor, logits)
-    rows = logits.shape[:-1]
-    _logp, logp_buf = new_output(ex, logits.shape, logits)
-    hologram.ops.log_softmax(ex, as_buffer(ex, logits), logp_buf)
-    _prod, prod_buf = new_output(ex, logits.shape, logits)
-    hologram.ops.mul(ex, logp_buf, as_buffer(ex, target), prod_buf)
-    out, out_buf = new_output(ex, rows, logits)
-    hologram.ops.sum(ex, prod_buf, axis=-1, out=out_buf)
-    hologram.ops.neg(ex, out_buf, out_buf)
+    logits, target = contiguous(logits), contiguous(target)
+    dt, (rows, cols) = dtype_name(logits), _rows_cols(logits)
+    terms = empty_like(logits)
+    _rowwise_into(ex, "log_softmax", logits, terms)
+    hostcall.binary(ex, "mul", dt, terms.data_ptr(), target.data_ptr(), terms.data_ptr(), terms.numel())
+    out = empty(logits.shape[:-1], logits)
+    hostcall.reduce(ex, "sum", dt, terms.data_ptr(), out.data_ptr(), rows, cols)
+    hostcall.unary(ex, "neg", dt, out.data_ptr(), out.data_ptr(), out.numel())
     return out
 
 

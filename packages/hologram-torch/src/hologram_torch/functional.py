@@ -52,31 +52,22 @@ def _takes_executor(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _direct(*tensors: torch.Tensor | None) -> bool:
+def _direct(args: tuple[Any, ...]) -> bool:
     """True when the kernel may be called without the dispatcher: no autograd, no tracing."""
     if torch.compiler.is_compiling():
         return False
     if torch.is_grad_enabled():
-        for t in tensors:
-            if t is not None and t.requires_grad:
+        for a in args:
+            if isinstance(a, torch.Tensor) and a.requires_grad:
                 return False
     return True
 
 
 def _run(op: Any, *args: Any) -> torch.Tensor:
-    tensors = [a for a in args if isinstance(a, torch.Tensor)]
-    if _direct(*tensors):
-        return op._init_fn(*args) if hasattr(op, "_init_fn") else op(*args)  # type: ignore[no-any-return]
+    """Calls the ``hologram::`` op: its kernel directly when nothing traces or needs gradients."""
+    if _direct(args):
+        return op._init_fn(*args)  # type: ignore[no-any-return]
     return op(*args)  # type: ignore[no-any-return]
-
-
-def _same_device(op: str, **tensors: torch.Tensor | None) -> None:
-    devices = {t.device for t in tensors.values() if t is not None}
-    if len(devices) > 1:
-        raise hologram.InvalidArgumentError(
-            f"hologram_torch.{op}: tensors are on different devices ({', '.join(sorted(map(str, devices)))}); "
-            "move them to one device first"
-        )
 
 
 def _check_same_shape(op: str, a: torch.Tensor, b: torch.Tensor, names: str = "a and b") -> None:
@@ -102,7 +93,6 @@ def _binary(name: str, tensor_op: Any, scalar_fn: Callable[[torch.Tensor, float,
             check_float(name, a=a)
             return scalar_fn(a, float(b), key)
         check_float(name, a=a, b=b)
-        _same_device(name, a=a, b=b)
         if b.dim() == 0 and a.dim() != 0:
             b = b.expand_as(a)
         elif a.dim() == 0 and b.dim() != 0:
@@ -176,7 +166,6 @@ log_softmax = _rowwise("log_softmax", _ops.log_softmax)
 def matmul(a: torch.Tensor, b: torch.Tensor, *, executor: hologram.Executor | None = None) -> torch.Tensor:
     """``torch.matmul`` for 2-D @ 2-D, batched 3-D @ 3-D (same batch) and 3-D @ 2-D."""
     check_float("matmul", a=a, b=b)
-    _same_device("matmul", a=a, b=b)
     ok = (a.dim(), b.dim()) in ((2, 2), (3, 3), (3, 2))
     if not ok:
         raise hologram.ShapeError(
@@ -198,7 +187,6 @@ def linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = No
            executor: hologram.Executor | None = None) -> torch.Tensor:
     """``torch.nn.functional.linear``: ``x @ weight.T + bias`` for ``x`` of shape ``(..., in)``."""
     check_float("linear", x=x, weight=weight, bias=bias)
-    _same_device("linear", x=x, weight=weight, bias=bias)
     if weight.dim() != 2:
         raise hologram.ShapeError(f"hologram_torch.linear: weight must be 2-D (out, in), got {tuple(weight.shape)}")
     if x.dim() == 0 or x.shape[-1] != weight.shape[1]:
@@ -228,7 +216,6 @@ def mse_loss(input: torch.Tensor, target: torch.Tensor, reduction: str = "mean",
              executor: hologram.Executor | None = None) -> torch.Tensor:
     """``torch.nn.functional.mse_loss`` (same shapes; reduction 'mean', 'sum' or 'none')."""
     check_float("mse_loss", input=input, target=target)
-    _same_device("mse_loss", input=input, target=target)
     _check_same_shape("mse_loss", input, target, "input and target")
     key = executor_id(executor)
     if reduction == "mean":
@@ -260,7 +247,6 @@ def cross_entropy(input: torch.Tensor, target: torch.Tensor, weight: torch.Tenso
         )
     if not isinstance(target, torch.Tensor):
         raise TypeError(f"hologram_torch.cross_entropy: target must be a tensor, got {type(target).__name__}")
-    _same_device("cross_entropy", input=input, target=target)
     classes = input.shape[-1]
     if target.dtype in (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8):
         if tuple(target.shape) != tuple(input.shape[:-1]):

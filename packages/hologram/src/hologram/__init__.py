@@ -14,8 +14,8 @@ third-party plugin) are discovered through entry points.
 
 from __future__ import annotations
 
+from hologram import hostcall, ops
 from hologram import lowlevel as _lowlevel
-from hologram import ops
 from hologram.buffer import Buffer
 from hologram.discovery import BackendInfo, backends, get_default_backend, is_available
 from hologram.dtypes import DType, float32, float64
@@ -58,6 +58,6 @@ __all__ = [
     "Buffer", "ClosedError", "DType", "DTypeError", "Executor", "ExecutorMismatchError", "HologramError",
     "InternalError", "InvalidArgumentError", "NotHostAddressableError", "OutOfMemoryError", "ReadOnlyError",
     "ShapeError", "UnsupportedOperationError", "__version__", "backends", "default_executor", "float32",
-    "float64", "from_dlpack", "from_numpy", "get_default_backend", "is_cuda_available", "is_metal_available",
-    "ops", *_lowlevel.__all__,
+    "float64", "from_dlpack", "from_numpy", "get_default_backend", "hostcall", "is_cuda_available",
+    "is_metal_available", "ops", *_lowlevel.__all__,
 ]
