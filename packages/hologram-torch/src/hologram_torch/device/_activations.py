@@ -16,9 +16,10 @@ from typing import Any
 
 import torch
 
-import hologram
 from hologram import ops
 from hologram_torch.device._common import (
+    Buf,
+    Call,
     aten,
     broadcast,
     buffer,
@@ -36,8 +37,6 @@ from hologram_torch.device._registry import kernel
 
 __all__: list[str] = []
 
-Buf = hologram.Buffer
-_Call = tuple[torch._ops.OpOverload, tuple[Any, ...], dict[str, Any]]
 
 # 2**k with (2**k)**2 beyond the smallest subnormal's reciprocal, and 2**k itself finite.
 _SCALE = {"float32": 2.0**100, "float64": 2.0**600}
@@ -55,7 +54,7 @@ def _step(x: Buf, out: Buf) -> Buf:
     return ops.clip(ex, out, 0.0, 1.0, out)
 
 
-def _pair(call: _Call, grad: Any, x: Any, out: torch.Tensor | None
+def _pair(call: Call, grad: Any, x: Any, out: torch.Tensor | None
           ) -> tuple[str | None, tuple[int, ...], list[torch.Tensor]]:
     """(why the pair is not native or None, the result's shape, both expanded to it)."""
     check_same_device(call[0]._schema.name, grad, x, out)
@@ -67,7 +66,7 @@ def _pair(call: _Call, grad: Any, x: Any, out: torch.Tensor | None
 
 # -- sign (the derivative of abs): step(x) - step(-x) ---------------------------------------------------
 
-def _sign(call: _Call, self: torch.Tensor, out: torch.Tensor | None) -> torch.Tensor:
+def _sign(call: Call, self: torch.Tensor, out: torch.Tensor | None) -> torch.Tensor:
     check_same_device(call[0]._schema.name, self, out)
     if not is_float_device(self) or not out_ok(out, self.dtype):
         return decline(*call, float_dtype_why(self, *([out] if out is not None else [])))  # type: ignore[no-any-return]
@@ -102,7 +101,7 @@ _register_sign("sgn")  # the same for real tensors; abs's backward calls it
 
 # -- ReLU: threshold_backward(grad, result, 0) -----------------------------------------------------------
 
-def _threshold_backward(call: _Call, grad: torch.Tensor, x: torch.Tensor, threshold: Any,
+def _threshold_backward(call: Call, grad: torch.Tensor, x: torch.Tensor, threshold: Any,
                         out: torch.Tensor | None) -> torch.Tensor:
     """``grad where x > threshold else 0``."""
     t = scalar_value(threshold)
@@ -120,7 +119,7 @@ def _threshold_backward(call: _Call, grad: torch.Tensor, x: torch.Tensor, thresh
 
 @kernel("threshold_backward")
 def threshold_backward(grad_output: torch.Tensor, self: torch.Tensor, threshold: Any) -> torch.Tensor:
-    call: _Call = (aten("threshold_backward"), (grad_output, self, threshold), {})
+    call: Call = (aten("threshold_backward"), (grad_output, self, threshold), {})
     return _threshold_backward(call, grad_output, self, threshold, None)
 
 
@@ -148,7 +147,7 @@ def _tanh_grad(g: Buf, y: Buf, o: Buf) -> None:
     ops.mul(ex, g, one_minus, o)
 
 
-def _from_output(call: _Call, compute: Any, grad: torch.Tensor, y: torch.Tensor,
+def _from_output(call: Call, compute: Any, grad: torch.Tensor, y: torch.Tensor,
                  out: torch.Tensor | None) -> torch.Tensor:
     why, shape, expanded = _pair(call, grad, y, out)
     if why is not None:
@@ -216,7 +215,7 @@ def _gelu_grad_tanh(g: Buf, x: Buf, o: Buf) -> None:
     ops.mul(ex, g, right, o)
 
 
-def _gelu_backward(call: _Call, grad: torch.Tensor, x: torch.Tensor, approximate: str,
+def _gelu_backward(call: Call, grad: torch.Tensor, x: torch.Tensor, approximate: str,
                    out: torch.Tensor | None) -> torch.Tensor:
     if approximate not in ("none", "tanh"):
         raise RuntimeError(f"approximate argument must be either none or tanh, got {approximate!r}")

@@ -20,9 +20,13 @@ from hologram_torch import _bridge
 from hologram_torch.device import _host, _storage
 
 __all__ = [
-    "FLOATS", "aten", "broadcast", "buffer", "check_device", "check_same_device", "decline", "executor", "float_dtype_why",
+    "FLOATS", "Buf", "Call", "aten", "broadcast", "buffer", "check_device", "check_same_device", "decline", "executor", "float_dtype_why",
     "is_float_device", "mismatch_error", "result", "scalar_value", "scratch",
 ]
+
+Buf = hologram.Buffer
+#: An op call as a kernel received it (the overload, args, kwargs): what decline() hands to the CPU.
+Call = tuple[torch._ops.OpOverload, tuple[Any, ...], dict[str, Any]]
 
 FLOATS = (torch.float32, torch.float64)
 

@@ -18,9 +18,10 @@ from typing import Any
 
 import torch
 
-import hologram
 from hologram import ops
 from hologram_torch.device._common import (
+    Buf,
+    Call,
     aten,
     broadcast,
     buffer,
@@ -39,8 +40,6 @@ from hologram_torch.device._registry import kernel
 
 __all__: list[str] = []
 
-Buf = hologram.Buffer
-_Call = tuple[torch._ops.OpOverload, tuple[Any, ...], dict[str, Any]]
 
 
 def _scalar_for(x: Any, t: torch.Tensor) -> float | None:
@@ -122,7 +121,7 @@ _BINARY: dict[str, Callable[..., None]] = {
 }
 
 
-def _binary(name: str, call: _Call, self: Any, other: Any, alpha: Any, out: torch.Tensor | None,
+def _binary(name: str, call: Call, self: Any, other: Any, alpha: Any, out: torch.Tensor | None,
             inplace: bool) -> torch.Tensor:
     check_same_device(name, self, other, out)
     plan = _plan(name, self, other)
@@ -209,7 +208,7 @@ for _name in ("mul", "div"):
 
 # -- unary math ----------------------------------------------------------------------------------------
 
-def _unary(call: _Call, compute: Callable[[Buf, Buf], object], self: torch.Tensor,
+def _unary(call: Call, compute: Callable[[Buf, Buf], object], self: torch.Tensor,
            out: torch.Tensor | None) -> torch.Tensor:
     check_same_device(call[0]._schema.name, self, out)
     if not is_float_device(self) or not out_ok(out, self.dtype):
@@ -296,7 +295,7 @@ def _pow_compute(exponent: float) -> Callable[[Buf, Buf], object] | None:
     return None
 
 
-def _pow(call: _Call, self: torch.Tensor, exponent: Any, out: torch.Tensor | None) -> torch.Tensor:
+def _pow(call: Call, self: torch.Tensor, exponent: Any, out: torch.Tensor | None) -> torch.Tensor:
     value = scalar_value(exponent)
     compute = _pow_compute(value) if value is not None else None
     if compute is None:
@@ -321,7 +320,7 @@ def pow_tensor_scalar_out(self: torch.Tensor, exponent: Any, *, out: torch.Tenso
 
 # -- clamps ----------------------------------------------------------------------------------------------
 
-def _clamp(call: _Call, self: torch.Tensor, lo: Any, hi: Any, out: torch.Tensor | None) -> torch.Tensor:
+def _clamp(call: Call, self: torch.Tensor, lo: Any, hi: Any, out: torch.Tensor | None) -> torch.Tensor:
     if lo is None and hi is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     lo_v = -math.inf if lo is None else scalar_value(lo)
@@ -365,7 +364,7 @@ _register_clamp_side("max")
 
 # -- the update ops of SGD and Adam ----------------------------------------------------------------------
 
-def _operands(call: _Call, out: torch.Tensor | None, inplace: bool, *tensors: Any
+def _operands(call: Call, out: torch.Tensor | None, inplace: bool, *tensors: Any
               ) -> tuple[str | None, tuple[int, ...], list[torch.Tensor]]:
     """(why not native or None, the result's shape, the tensors expanded to it)."""
     name = call[0]._schema.name
@@ -380,7 +379,7 @@ def _operands(call: _Call, out: torch.Tensor | None, inplace: bool, *tensors: An
     return None, shape, expanded
 
 
-def _addc(name: str, call: _Call, self: torch.Tensor, t1: torch.Tensor, t2: torch.Tensor, value: Any,
+def _addc(name: str, call: Call, self: torch.Tensor, t1: torch.Tensor, t2: torch.Tensor, value: Any,
           out: torch.Tensor | None) -> torch.Tensor:
     """``self + value * (t1 * t2)`` (addcmul) or ``self + value * (t1 / t2)`` (addcdiv)."""
     why, shape, expanded = _operands(call, out, out is self, self, t1, t2)
@@ -423,7 +422,7 @@ _register_addc("addcmul")
 _register_addc("addcdiv")
 
 
-def _lerp(call: _Call, self: torch.Tensor, end: torch.Tensor, weight: Any, out: torch.Tensor | None
+def _lerp(call: Call, self: torch.Tensor, end: torch.Tensor, weight: Any, out: torch.Tensor | None
           ) -> torch.Tensor:
     """``self + weight * (end - self)``, computed from the nearer end as torch does."""
     why, shape, expanded = _operands(call, out, out is self, self, end)

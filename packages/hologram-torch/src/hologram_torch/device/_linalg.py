@@ -14,10 +14,11 @@ from typing import Any
 import numpy as np
 import torch
 
-import hologram
 from hologram import ops
 from hologram_torch.device import _host
 from hologram_torch.device._common import (
+    Buf,
+    Call,
     aten,
     buffer,
     check_same_device,
@@ -33,8 +34,6 @@ from hologram_torch.device._registry import kernel
 
 __all__: list[str] = []
 
-Buf = hologram.Buffer
-_Call = tuple[torch._ops.OpOverload, tuple[Any, ...], dict[str, Any]]
 
 
 def _matrix(t: torch.Tensor) -> tuple[Buf, bool]:
@@ -75,7 +74,7 @@ def _why(name: str, out: torch.Tensor | None, *tensors: Any) -> str | None:
     return None if out_ok(out, tensors[0].dtype) else "out= of another dtype"
 
 
-def _mm(call: _Call, self: torch.Tensor, mat2: torch.Tensor, out: torch.Tensor | None) -> torch.Tensor:
+def _mm(call: Call, self: torch.Tensor, mat2: torch.Tensor, out: torch.Tensor | None) -> torch.Tensor:
     why = _why("mm", out, self, mat2)
     if why is not None:
         return decline(*call, why)  # type: ignore[no-any-return]
@@ -96,7 +95,7 @@ def mm_out(self: torch.Tensor, mat2: torch.Tensor, *, out: torch.Tensor) -> torc
     return _mm((aten("mm.out"), (self, mat2), {"out": out}), self, mat2, out)
 
 
-def _addmm(call: _Call, self: torch.Tensor, mat1: torch.Tensor, mat2: torch.Tensor, beta: Any, alpha: Any,
+def _addmm(call: Call, self: torch.Tensor, mat1: torch.Tensor, mat2: torch.Tensor, beta: Any, alpha: Any,
            out: torch.Tensor | None, inplace: bool) -> torch.Tensor:
     """``beta * self + alpha * mat1 @ mat2``."""
     check_same_device("addmm", self)
@@ -148,7 +147,7 @@ def addmm_out(self: torch.Tensor, mat1: torch.Tensor, mat2: torch.Tensor, *, bet
     return _addmm(call, self, mat1, mat2, beta, alpha, out, out is self)
 
 
-def _bmm(call: _Call, self: torch.Tensor, mat2: torch.Tensor, out: torch.Tensor | None) -> torch.Tensor:
+def _bmm(call: Call, self: torch.Tensor, mat2: torch.Tensor, out: torch.Tensor | None) -> torch.Tensor:
     why = _why("bmm", out, self, mat2)
     if why is not None:
         return decline(*call, why)  # type: ignore[no-any-return]

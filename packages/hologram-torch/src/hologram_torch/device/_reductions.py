@@ -14,9 +14,9 @@ from typing import Any
 
 import torch
 
-import hologram
 from hologram import ops
 from hologram_torch.device._common import (
+    Call,
     aten,
     buffer,
     check_same_device,
@@ -32,8 +32,6 @@ from hologram_torch.device._registry import kernel
 
 __all__: list[str] = []
 
-Buf = hologram.Buffer
-_Call = tuple[torch._ops.OpOverload, tuple[Any, ...], dict[str, Any]]
 
 
 def _dims(dim: Sequence[int] | int | None, ndim: int) -> list[int]:
@@ -54,7 +52,7 @@ def _dims(dim: Sequence[int] | int | None, ndim: int) -> list[int]:
     return sorted(normalised) if ndim else []
 
 
-def _reduce(call: _Call, mean: bool, self: torch.Tensor, dim: Any, keepdim: bool, dtype: torch.dtype | None,
+def _reduce(call: Call, mean: bool, self: torch.Tensor, dim: Any, keepdim: bool, dtype: torch.dtype | None,
             out: torch.Tensor | None) -> torch.Tensor:
     check_same_device(call[0]._schema.name, self, out)
     if not is_float_device(self) or (dtype is not None and dtype != self.dtype) or not out_ok(out, self.dtype):
@@ -112,7 +110,7 @@ _register_reduction(mean=False)
 _register_reduction(mean=True)
 
 
-def _extreme(call: _Call, largest: bool, self: torch.Tensor) -> torch.Tensor:
+def _extreme(call: Call, largest: bool, self: torch.Tensor) -> torch.Tensor:
     check_same_device(call[0]._schema.name, self)
     if not is_float_device(self) or self.numel() == 0:
         return decline(*call, float_dtype_why(self) if self.numel() else "an empty tensor")  # type: ignore[no-any-return]
@@ -136,7 +134,7 @@ def min_all(self: torch.Tensor) -> torch.Tensor:
 _NONE, _MEAN, _SUM = 0, 1, 2
 
 
-def _loss_operands(call: _Call, a: Any, b: Any, out: torch.Tensor | None, reduction: int) -> str | None:
+def _loss_operands(call: Call, a: Any, b: Any, out: torch.Tensor | None, reduction: int) -> str | None:
     check_same_device(call[0]._schema.name, a, b, out)
     if not is_float_device(a, b):
         return float_dtype_why(a, b)
@@ -147,7 +145,7 @@ def _loss_operands(call: _Call, a: Any, b: Any, out: torch.Tensor | None, reduct
     return None if out_ok(out, a.dtype) else "out= of another dtype"
 
 
-def _mse(call: _Call, self: torch.Tensor, target: torch.Tensor, reduction: int, out: torch.Tensor | None
+def _mse(call: Call, self: torch.Tensor, target: torch.Tensor, reduction: int, out: torch.Tensor | None
          ) -> torch.Tensor:
     why = _loss_operands(call, self, target, out, reduction)
     if why is not None or self.numel() == 0:
@@ -176,7 +174,7 @@ def mse_loss_out(self: torch.Tensor, target: torch.Tensor, reduction: int = _MEA
     return _mse((aten("mse_loss.out"), (self, target, reduction), {"out": out}), self, target, reduction, out)
 
 
-def _mse_backward(call: _Call, grad: torch.Tensor, self: torch.Tensor, target: torch.Tensor, reduction: int,
+def _mse_backward(call: Call, grad: torch.Tensor, self: torch.Tensor, target: torch.Tensor, reduction: int,
                   out: torch.Tensor | None) -> torch.Tensor:
     """``norm * (self - target) * grad``, ``norm`` = 2/N for the mean, else 2 (torch's formula)."""
     why = _loss_operands(call, self, target, out, reduction)
@@ -199,7 +197,7 @@ def _mse_backward(call: _Call, grad: torch.Tensor, self: torch.Tensor, target: t
 @kernel("mse_loss_backward")
 def mse_loss_backward(grad_output: torch.Tensor, self: torch.Tensor, target: torch.Tensor, reduction: int
                       ) -> torch.Tensor:
-    call: _Call = (aten("mse_loss_backward"), (grad_output, self, target, reduction), {})
+    call: Call = (aten("mse_loss_backward"), (grad_output, self, target, reduction), {})
     return _mse_backward(call, grad_output, self, target, reduction, None)
 
 

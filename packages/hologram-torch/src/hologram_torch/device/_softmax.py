@@ -8,13 +8,12 @@ over its row; :func:`spread_rows` does that with a rank-1 gemm
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 
-import hologram
 from hologram import ops
 from hologram_torch.device._common import (
+    Buf,
+    Call,
     aten,
     broadcast,
     buffer,
@@ -30,8 +29,6 @@ from hologram_torch.device._registry import kernel
 
 __all__ = ["rows_cols", "spread_rows"]
 
-Buf = hologram.Buffer
-_Call = tuple[torch._ops.OpOverload, tuple[Any, ...], dict[str, Any]]
 
 
 def rows_cols(shape: tuple[int, ...] | torch.Size) -> tuple[int, int]:
@@ -60,7 +57,7 @@ def _why_not_last(dim: int, ndim: int) -> str | None:
     return None
 
 
-def _forward(call: _Call, log: bool, self: torch.Tensor, dim: int, half_to_float: bool,
+def _forward(call: Call, log: bool, self: torch.Tensor, dim: int, half_to_float: bool,
              out: torch.Tensor | None) -> torch.Tensor:
     check_same_device(call[0]._schema.name, self, out)
     why = (float_dtype_why(self) if not is_float_device(self) else
@@ -75,7 +72,7 @@ def _forward(call: _Call, log: bool, self: torch.Tensor, dim: int, half_to_float
     return res
 
 
-def _backward(call: _Call, log: bool, grad: torch.Tensor, output: torch.Tensor, dim: int,
+def _backward(call: Call, log: bool, grad: torch.Tensor, output: torch.Tensor, dim: int,
               input_dtype: torch.dtype, out: torch.Tensor | None) -> torch.Tensor:
     """softmax: ``y * (g - sum(g * y))``; log-softmax: ``g - exp(y) * sum(g)`` (sums over each row)."""
     check_same_device(call[0]._schema.name, grad, output, out)
@@ -117,7 +114,7 @@ def _register(log: bool) -> None:
     out_kw = "out" if log else "grad_input"  # the two schemas name their out= argument differently
 
     def b(grad_output: torch.Tensor, output: torch.Tensor, dim: int, input_dtype: torch.dtype) -> torch.Tensor:
-        call: _Call = (b_op, (grad_output, output, dim, input_dtype), {})
+        call: Call = (b_op, (grad_output, output, dim, input_dtype), {})
         return _backward(call, log, grad_output, output, dim, input_dtype, None)
 
     def bo(grad_output: torch.Tensor, output: torch.Tensor, dim: int, input_dtype: torch.dtype,
