@@ -132,15 +132,8 @@ def train(name: str, model: torch.nn.Module, loss_fn: torch.nn.Module, x: torch.
 
 
 def device_unavailable_reason() -> str | None:
-    """None when the 'hologram' torch device works here, otherwise why it does not."""
-    is_available = getattr(hg.device, "is_available", None)
-    if is_available is None:
-        return "this hologram_torch has no device.is_available(): the 'hologram' device is not part of it"
-    if not is_available():
-        why = getattr(hg.device, "unavailable_reason", None)
-        detail = why() if callable(why) else why
-        return str(detail) if detail else "hologram_torch.device.is_available() is False"
-    return None
+    """None when the 'hologram' torch device works here (torch >= 2.10), otherwise why it does not."""
+    return None if hg.device.is_available() else hg.device.unavailable_reason()
 
 
 def main(argv: list[str] | None = None) -> int:
