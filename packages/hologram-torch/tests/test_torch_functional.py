@@ -242,3 +242,22 @@ def test_non_contiguous_inputs() -> None:
     torch.testing.assert_close(F.softmax(t), torch.softmax(t, -1))
     torch.testing.assert_close(F.linear(s, base[:3, ::2]), torch.nn.functional.linear(s, base[:3, ::2]))
     assert F.relu(t).is_contiguous()
+
+
+# -- the same ops on 'hologram' device tensors ------------------------------------------------------
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_on_the_hologram_device(case: Case) -> None:
+    if not hgt.device.is_available():
+        pytest.skip(f"no 'hologram' device: {hgt.device.unavailable_reason()}")
+    inputs = make_inputs(case, torch.float64, seed=5)
+    out = case.fn(*[t.to("hologram") for t in inputs])
+    assert out.device.type == "hologram"
+    torch.testing.assert_close(out.cpu(), _reference(case, inputs), rtol=1e-10, atol=1e-12)
+
+
+def test_device_and_cpu_tensors_do_not_mix() -> None:
+    if not hgt.device.is_available():
+        pytest.skip(f"no 'hologram' device: {hgt.device.unavailable_reason()}")
+    with pytest.raises(hg.InvalidArgumentError, match="different devices"):
+        F.add(torch.ones(3), torch.ones(3, device="hologram"))

@@ -14,7 +14,8 @@ Each op has three registrations, so autograd, ``torch.compile`` and
 
 The trailing ``int executor`` argument names the executor
 (:func:`hologram_torch._bridge.executor_id`; 0 is the default one). Tensors
-on the ``'hologram'`` device always run on the device's executor.
+on the ``'hologram'`` device live in host memory too, so the same host calls
+run on them.
 """
 
 # No `from __future__ import annotations` here: torch < 2.5 infers op schemas from real annotation
@@ -37,11 +38,6 @@ _SQRT_HALF = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
-def _executor(key: int, t: torch.Tensor) -> hologram.Executor:
-    # 'hologram' device tensors live in host memory too, so any host executor can run on them.
-    return executor_for(key)
-
-
 def _need_grads(ctx: Any, n: int) -> tuple[bool, ...]:
     """The first ``n`` entries of ``needs_input_grad`` (torch counts only some non-tensor inputs)."""
     flags = tuple(ctx.needs_input_grad)[:n]
@@ -55,7 +51,7 @@ def _binary(name: str) -> Any:
     def op(a: torch.Tensor, b: torch.Tensor, executor: int = 0) -> torch.Tensor:
         a, b = contiguous(a), contiguous(b)
         out = empty_like(a)
-        hostcall.binary(_executor(executor, a), name, dtype_name(a), a.data_ptr(), b.data_ptr(), out.data_ptr(),
+        hostcall.binary(executor_for(executor), name, dtype_name(a), a.data_ptr(), b.data_ptr(), out.data_ptr(),
                         a.numel())
         return out
 
@@ -116,7 +112,7 @@ def _scalar(name: str) -> Any:
     def op(a: torch.Tensor, scalar: float, executor: int = 0) -> torch.Tensor:
         a = contiguous(a)
         out = empty_like(a)
-        hostcall.scalar(_executor(executor, a), name, dtype_name(a), a.data_ptr(), out.data_ptr(), a.numel(),
+        hostcall.scalar(executor_for(executor), name, dtype_name(a), a.data_ptr(), out.data_ptr(), a.numel(),
                         scalar)
         return out
 
@@ -159,7 +155,7 @@ def _unary(name: str, rowwise: bool = False) -> Any:
     def op(a: torch.Tensor, executor: int = 0) -> torch.Tensor:
         a = contiguous(a)
         out = empty_like(a)
-        ex = _executor(executor, a)
+        ex = executor_for(executor)
         if rowwise:
             _rowwise_into(ex, name, a, out)
         else:
@@ -217,7 +213,7 @@ def gelu(a: torch.Tensor, approximate: str, executor: int = 0) -> torch.Tensor:
         raise hologram.InvalidArgumentError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     a = contiguous(a)
     out = empty_like(a)
-    hostcall.unary(_executor(executor, a), "gelu" if approximate == "none" else "gelu_tanh", dtype_name(a),
+    hostcall.unary(executor_for(executor), "gelu" if approximate == "none" else "gelu_tanh", dtype_name(a),
                    a.data_ptr(), out.data_ptr(), a.numel())
     return out
 
@@ -280,7 +276,7 @@ def _matmul_shape(a: torch.Size, b: torch.Size) -> tuple[int, ...]:
 
 @torch.library.custom_op("hologram::matmul", mutates_args=())
 def matmul(a: torch.Tensor, b: torch.Tensor, executor: int = 0) -> torch.Tensor:
-    ex = _executor(executor, a)
+    ex = executor_for(executor)
     out = empty(_matmul_shape(a.shape, b.shape), a)
     if a.dim() == 2:
         _gemm_into(ex, a, b, out)
@@ -317,7 +313,7 @@ matmul.register_autograd(_matmul_backward, setup_context=_setup_save_inputs)
 @torch.library.custom_op("hologram::linear", mutates_args=())
 def linear(x: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tensor] = None,  # noqa: UP045
            executor: int = 0) -> torch.Tensor:
-    ex = _executor(executor, x)
+    ex = executor_for(executor)
     rows, _ = _rows_cols(x)
     out = empty((*x.shape[:-1], weight.shape[0]), x)
     out2d = out.view(rows, weight.shape[0])
@@ -361,7 +357,7 @@ def mse_loss(pred: torch.Tensor, target: torch.Tensor, executor: int = 0) -> tor
     pred, target = contiguous(pred), contiguous(target)
     out = empty((), pred)
     rows, cols = _rows_cols(pred)
-    hostcall.loss(_executor(executor, pred), "mse", dtype_name(pred), pred.data_ptr(), target.data_ptr(),
+    hostcall.loss(executor_for(executor), "mse", dtype_name(pred), pred.data_ptr(), target.data_ptr(),
                   out.data_ptr(), rows, cols)
     return out
 
@@ -384,7 +380,7 @@ mse_loss.register_autograd(_mse_backward, setup_context=_setup_save_inputs)
 @torch.library.custom_op("hologram::cross_entropy", mutates_args=())
 def cross_entropy(logits: torch.Tensor, target: torch.Tensor, executor: int = 0) -> torch.Tensor:
     """Per-row ``-sum(target * log_softmax(logits))`` over the last axis: shape ``logits.shape[:-1]``."""
-    ex = _executor(executor, logits)
+    ex = executor_for(executor)
     logits, target = contiguous(logits), contiguous(target)
     dt, (rows, cols) = dtype_name(logits), _rows_cols(logits)
     terms = empty_like(logits)
