@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import math
 import threading
 import weakref
 from typing import Any
@@ -33,7 +34,7 @@ import hologram
 
 __all__ = [
     "as_buffer", "check_float", "contiguous", "default_executor", "dtype_name", "empty", "executor_for",
-    "executor_id", "new_output",
+    "executor_id", "new_output", "rows_cols",
 ]
 
 _FLOAT_DTYPES = (torch.float32, torch.float64)
@@ -144,13 +145,11 @@ def _check_float_slowly(op: str, tensors: dict[str, Any]) -> None:
 _DTYPE_NAMES = {torch.float32: "float32", torch.float64: "float64"}
 
 
-def _host_array(t: torch.Tensor) -> np.ndarray:
-    """A NumPy view of a tensor's memory (CPU, or the host view of a 'hologram' tensor)."""
-    if t.device.type == "cpu":
-        return t.detach().numpy()
-    from hologram_torch.device import _storage
-
-    return _storage.host_array(t)
+def rows_cols(shape: tuple[int, ...] | torch.Size) -> tuple[int, int]:
+    """(rows, cols) of a tensor seen as rows of its last dimension (a 0-dim tensor is one row of one)."""
+    if not shape:
+        return 1, 1
+    return math.prod(shape[:-1]), shape[-1]
 
 
 def dtype_name(t: torch.Tensor) -> str:

@@ -27,7 +27,7 @@ import torch
 
 import hologram
 from hologram import hostcall
-from hologram_torch._bridge import contiguous, dtype_name, empty, empty_like, executor_for
+from hologram_torch._bridge import contiguous, dtype_name, empty, empty_like, executor_for, rows_cols
 
 __all__ = [
     "add", "add_scalar", "cross_entropy", "div", "gelu", "linear", "log_softmax", "matmul", "mse_loss",
@@ -137,16 +137,8 @@ mul_scalar.register_autograd(lambda ctx, g: (g * ctx.scalar, None, None), setup_
 
 # -- activations -------------------------------------------------------------------------------
 
-def _rows_cols(t: torch.Tensor) -> tuple[int, int]:
-    """The last axis as columns, everything before it as rows (a 0-dim tensor is one row of one)."""
-    if t.dim() == 0:
-        return 1, 1
-    cols = t.shape[-1]
-    return (t.numel() // cols if cols else math.prod(t.shape[:-1])), cols
-
-
 def _rowwise_into(ex: hologram.Executor, name: str, a: torch.Tensor, out: torch.Tensor) -> None:
-    rows, cols = _rows_cols(a)
+    rows, cols = rows_cols(a.shape)
     hostcall.rowwise(ex, name, dtype_name(a), a.data_ptr(), out.data_ptr(), rows, cols)
 
 
@@ -314,7 +306,7 @@ matmul.register_autograd(_matmul_backward, setup_context=_setup_save_inputs)
 def linear(x: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tensor] = None,  # noqa: UP045
            executor: int = 0) -> torch.Tensor:
     ex = executor_for(executor)
-    rows, _ = _rows_cols(x)
+    rows, _ = rows_cols(x.shape)
     out = empty((*x.shape[:-1], weight.shape[0]), x)
     out2d = out.view(rows, weight.shape[0])
     beta = 0.0
@@ -356,7 +348,7 @@ def mse_loss(pred: torch.Tensor, target: torch.Tensor, executor: int = 0) -> tor
     """Mean of ``(pred - target)**2`` as a 0-dim tensor."""
     pred, target = contiguous(pred), contiguous(target)
     out = empty((), pred)
-    rows, cols = _rows_cols(pred)
+    rows, cols = rows_cols(pred.shape)
     hostcall.loss(executor_for(executor), "mse", dtype_name(pred), pred.data_ptr(), target.data_ptr(),
                   out.data_ptr(), rows, cols)
     return out
@@ -382,7 +374,7 @@ def cross_entropy(logits: torch.Tensor, target: torch.Tensor, executor: int = 0)
     """Per-row ``-sum(target * log_softmax(logits))`` over the last axis: shape ``logits.shape[:-1]``."""
     ex = executor_for(executor)
     logits, target = contiguous(logits), contiguous(target)
-    dt, (rows, cols) = dtype_name(logits), _rows_cols(logits)
+    dt, (rows, cols) = dtype_name(logits), rows_cols(logits.shape)
     terms = empty_like(logits)
     _rowwise_into(ex, "log_softmax", logits, terms)
     hostcall.binary(ex, "mul", dt, terms.data_ptr(), target.data_ptr(), terms.data_ptr(), terms.numel())

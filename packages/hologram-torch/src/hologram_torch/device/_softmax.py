@@ -11,6 +11,7 @@ from __future__ import annotations
 import torch
 
 from hologram import ops
+from hologram_torch._bridge import rows_cols
 from hologram_torch.device._common import (
     Buf,
     Call,
@@ -27,19 +28,8 @@ from hologram_torch.device._common import (
 )
 from hologram_torch.device._registry import kernel
 
-__all__ = ["rows_cols", "spread_rows"]
+__all__ = ["spread_rows"]
 
-
-
-def rows_cols(shape: tuple[int, ...] | torch.Size) -> tuple[int, int]:
-    """(rows, cols) of a tensor seen as rows of its last dimension."""
-    if not shape:
-        return 1, 1
-    cols = shape[-1]
-    rows = 1
-    for d in shape[:-1]:
-        rows *= d
-    return rows, cols
 
 
 def spread_rows(values: Buf, rows: int, cols: int) -> Buf:
