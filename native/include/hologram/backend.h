@@ -123,7 +123,25 @@ typedef struct hg_backend_vtable {
        backends). The returned handle is released with `unwrap`, never `free`. */
     hg_status (*wrap_host)(void *ctx, void *data, uint64_t nbytes, void **mem_out);
     void (*unwrap)(void *ctx, void *mem);
+
+    /* ---- appended members: read only when struct_size covers them ---- */
+
+    /* (optional) After a probe with score > 0: nonzero when the backend should
+       run only when asked for by name, never be auto-selected (a software
+       rasterizer is slower than the CPU backend); writes why into `reason`. */
+    int32_t (*explicit_only)(char *reason, size_t reason_capacity);
+    /* (optional) One line naming the device the backend drives
+       ("NVIDIA H100 80GB HBM3 on Vulkan"), for `hologram info`; "" if unknown. */
+    const char *(*describe)(void);
 } hg_backend_vtable;
+
+/* The size of the first vtable layout of ABI v1 (up to `unwrap`): the host
+   accepts any struct_size from here on, reading later members only when the
+   size shows the backend has them. */
+#define HG_BACKEND_VTABLE_MIN_SIZE (offsetof(hg_backend_vtable, unwrap) + sizeof(void (*)(void *, void *)))
+/* True when vtable `vt` has member `member`. */
+#define HG_BACKEND_HAS(vt, member) \
+    ((vt)->struct_size >= offsetof(hg_backend_vtable, member) + sizeof((vt)->member) && (vt)->member)
 
 typedef const hg_backend_vtable *(*hg_backend_entry_fn)(uint32_t host_abi_version, const hg_host_api *host);
 

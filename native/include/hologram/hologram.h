@@ -134,6 +134,11 @@ int32_t hg_backend_host_addressable(const hg_backend *backend);
 int32_t hg_backend_dlpack_device_type(const hg_backend *backend);
 /* score > 0: usable (higher is better); score <= 0: unusable, reason says why. */
 hg_status hg_backend_probe(hg_backend *backend, int32_t *score_out, char *reason, size_t reason_capacity);
+/* After a probe with score > 0: 1 when the backend runs only when asked for
+   by name and is never auto-selected (a software rasterizer); reason says why. */
+int32_t hg_backend_explicit_only(const hg_backend *backend, char *reason, size_t reason_capacity);
+/* One line naming the device the backend drives, "" when it does not say. */
+const char *hg_backend_describe(const hg_backend *backend);
 hg_status hg_backend_device_count(hg_backend *backend, int32_t *count_out);
 /* Space-separated names of the CPU features detected on this machine
    (cpuid and the OS's XCR0 on x86). */

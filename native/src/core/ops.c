@@ -105,6 +105,14 @@ static hg_status read_first(hg_executor *ex, const hg_buffer *b, double *value_o
     return HG_OK;
 }
 
+/* A dtype the backend has no kernel for at all (float64 on a WGSL backend)
+   is a wrong-type error, a missing op of a supported dtype is "unsupported". */
+static int dtype_has_kernels(const hg_executor *ex, uint32_t dtype) {
+    for (int op = 0; op < HG_OP_COUNT; op++)
+        if (ex->kernels[op][dtype]) return 1;
+    return 0;
+}
+
 /* Runs the kernel inside the in-flight guard (see core.h): the operands are
    re-checked after announcing the call, so a concurrent free or close either
    waits for the kernel or is seen here. `result_out`, if given, receives
@@ -112,6 +120,10 @@ static hg_status read_first(hg_executor *ex, const hg_buffer *b, double *value_o
 static hg_status run(hg_executor *ex, hg_op_args *args, hg_buffer *const *buffers, double *result_out,
                      const hg_buffer *result) {
     hg_kernel_fn kernel = ex->kernels[args->op][args->dtype];
+    if (!kernel && !dtype_has_kernels(ex, args->dtype))
+        return hg__set_error(HG_ERR_DTYPE, "backend '%s' has no %s kernels at all: use float32 data, or "
+                             "an executor of another backend (such as 'cpu') for %s",
+                             ex->vt->name, hg__dtype_name((int32_t)args->dtype), hg__dtype_name((int32_t)args->dtype));
     if (!kernel)
         return hg__set_error(HG_ERR_UNSUPPORTED, "backend '%s' has no %s kernel for %s",
                              ex->vt->name, hg__dtype_name((int32_t)args->dtype), hg__op_name((int32_t)args->op));

@@ -21,11 +21,11 @@ static hg_status check_vtable(const hg_backend_vtable *vt, const char *path) {
             "backend library '%s' was built for backend ABI v%u, but this hologram-core "
             "speaks v%u: install a release of the plugin built for this hologram-core",
             path, (unsigned)vt->abi_version, (unsigned)HG_BACKEND_ABI_VERSION);
-    if (vt->struct_size < sizeof(hg_backend_vtable))
+    if (vt->struct_size < HG_BACKEND_VTABLE_MIN_SIZE)
         return hg__set_error(HG_ERR_ABI_MISMATCH,
-            "backend library '%s' has a vtable of %u bytes, ABI v%u needs %zu: it was "
+            "backend library '%s' has a vtable of %u bytes, ABI v%u needs at least %zu: it was "
             "built against an incompatible backend.h", path, (unsigned)vt->struct_size,
-            (unsigned)HG_BACKEND_ABI_VERSION, sizeof(hg_backend_vtable));
+            (unsigned)HG_BACKEND_ABI_VERSION, (size_t)HG_BACKEND_VTABLE_MIN_SIZE);
     if (!vt->name || !vt->name[0] || !vt->probe || !vt->device_count ||
         !vt->context_create || !vt->context_destroy || !vt->alloc || !vt->free ||
         !vt->copy_from_host || !vt->copy_to_host || !vt->synchronize)
@@ -111,6 +111,17 @@ hg_status hg_backend_probe(hg_backend *backend, int32_t *score_out, char *reason
     if (reason && reason_capacity) reason[0] = '\0';
     *score_out = 0;
     return backend->vt->probe(score_out, reason, reason_capacity);
+}
+
+int32_t hg_backend_explicit_only(const hg_backend *backend, char *reason, size_t reason_capacity) {
+    if (reason && reason_capacity) reason[0] = '\0';
+    if (!backend || !HG_BACKEND_HAS(backend->vt, explicit_only)) return 0;
+    return backend->vt->explicit_only(reason, reason_capacity) != 0;
+}
+
+const char *hg_backend_describe(const hg_backend *backend) {
+    const char *text = backend && HG_BACKEND_HAS(backend->vt, describe) ? backend->vt->describe() : NULL;
+    return text ? text : "";
 }
 
 hg_status hg_backend_device_count(hg_backend *backend, int32_t *count_out) {

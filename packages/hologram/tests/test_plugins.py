@@ -203,10 +203,13 @@ def test_unsupported_op_names_the_backend(plugin_sandbox: PluginSandbox) -> None
         assert "toy" in str(info.value)
         assert "relu" in str(info.value)
 
-        # The toy only has float32 kernels: the dtype is part of the lookup.
+        # The toy only has float32 kernels: a dtype with no kernel at all is a TypeError
+        # (as float64 on a WGSL backend), naming the backend and the remedy.
         d = ex.allocate(8, dtype="float64")
-        with pytest.raises(hologram.UnsupportedOperationError, match="toy"):
+        with pytest.raises(hologram.DTypeError, match=r"'toy' has no float64 kernels at all") as dt:
             d.fill(1.0)
+        assert isinstance(dt.value, TypeError)
+        assert "float32" in str(dt.value)
         del a, d
 
     assert_released(plugin.library)

@@ -25,7 +25,7 @@ import numpy as np
 
 from hologram._core import check, ffi, lib, raise_status
 from hologram.dtypes import DType
-from hologram.errors import DTypeError, InvalidArgumentError, ShapeError
+from hologram.errors import DTypeError, InvalidArgumentError, NotHostAddressableError, ShapeError
 
 if TYPE_CHECKING:
     from hologram.executor import Executor
@@ -266,7 +266,17 @@ class Buffer:
         }
         return _HostView(interface, pin, self._keep)
 
+    def _require_host(self, what: str) -> None:
+        """Raises NotHostAddressableError when the CPU cannot address this buffer's memory."""
+        if not lib.hg_backend_host_addressable(self._exec._info.handle):
+            raise NotHostAddressableError(
+                f"{what}: this buffer lives in {self._exec.backend!r} device memory, which the CPU cannot "
+                "address, so no zero-copy view exists; copy it out with buf.to_numpy() (one bulk copy)"
+            )
+
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        if copy is False:
+            self._require_host("np.asarray(buf, copy=False)")
         arr = self.to_numpy()
         if dtype is not None and np.dtype(dtype) != arr.dtype:
             if copy is False:
@@ -275,13 +285,18 @@ class Buffer:
         return arr.copy() if copy else arr
 
     def memoryview(self) -> builtins.memoryview:
-        """A zero-copy ``memoryview`` of host-addressable memory (pins it like a view)."""
+        """A zero-copy ``memoryview`` of host-addressable memory (pins it like a view).
+
+        Device memory has no such view: raises :class:`NotHostAddressableError`.
+        """
+        self._require_host("memoryview")
         view: Any = self.to_numpy()  # ndarray speaks the buffer protocol on every Python
         return builtins.memoryview(view)
 
     if sys.version_info >= (3, 12):
 
         def __buffer__(self, flags: int) -> builtins.memoryview:
+            self._require_host("memoryview")
             view = self.to_numpy()
             if flags & 0x1 and not view.flags.writeable:  # PyBUF_WRITABLE
                 raise BufferError("the buffer is read-only")
@@ -293,7 +308,19 @@ class Buffer:
 
     def __dlpack__(self, *, stream: Any = None, max_version: tuple[int, int] | None = None,
                    dl_device: tuple[int, int] | None = None, copy: bool | None = None) -> Any:
-        """A DLPack capsule of the same memory (host-addressable backends)."""
+        """A DLPack capsule of the same memory (host-addressable backends).
+
+        Device memory cannot be handed to a CPU consumer in place: without
+        ``copy=True`` this raises :class:`NotHostAddressableError` (a
+        ``BufferError``, what the DLPack protocol prescribes); with ``copy=True``
+        the capsule holds a host copy (one bulk copy), e.g. for
+        ``np.from_dlpack(buf, copy=True)``.
+        """
+        if not lib.hg_backend_host_addressable(self._exec._info.handle):
+            if copy is not True:
+                self._require_host("__dlpack__ (pass copy=True for a host copy)")
+            view = self.to_numpy()
+            return view.__dlpack__()
         view = self.to_numpy()
         kwargs: dict[str, Any] = {}
         if stream is not None:

@@ -31,6 +31,12 @@ def _active_isa() -> str:
     return ffi.string(isa).decode()
 
 
+def _availability(info: hg.BackendInfo) -> str:
+    if not info.available:
+        return "no"
+    return "on request" if info.explicit_only else "yes"
+
+
 def info_text() -> str:
     """What ``hologram info`` prints: versions, CPU features, backends."""
     found = hg.backends()
@@ -38,8 +44,7 @@ def info_text() -> str:
         default = hg.get_default_backend()
     except hg.HologramError as exc:
         default = f"none ({exc})"
-    rows = [[b.name, b.version, str(b.priority), "yes" if b.available else "no",
-             "" if b.available else b.reason] for b in found]
+    rows = [[b.name, b.version, str(b.priority), _availability(b), b.device or "-", b.reason] for b in found]
     parts = [
         f"hologram {hg.__version__} (core {ffi.string(lib.hg_version()).decode()}, "
         f"backend ABI v{lib.hg_backend_abi_version()})",
@@ -53,7 +58,7 @@ def info_text() -> str:
         + (f" (forced by HOLOGRAM_BACKEND={os.environ['HOLOGRAM_BACKEND']})" if os.environ.get("HOLOGRAM_BACKEND") else ""),
         "",
         "backends:",
-        _table(rows, ["name", "version", "priority", "available", "reason"]) if rows else "  (none found)",
+        _table(rows, ["name", "version", "priority", "available", "device", "reason"]) if rows else "  (none found)",
     ]
     return "\n".join(parts)
 

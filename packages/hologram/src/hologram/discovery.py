@@ -48,11 +48,22 @@ class BackendInfo:
     source: str = ""
     score: int = 0
     handle: Any = field(default=None, repr=False, compare=False)
+    #: Usable only when asked for by name (a software GPU rasterizer): ``reason`` says why.
+    explicit_only: bool = False
+    #: The device the backend drives, as it describes it ("" when it does not say).
+    device: str = ""
+
+    @property
+    def auto_selectable(self) -> bool:
+        """True when ``Executor()`` without a backend name may pick this backend."""
+        return self.available and not self.explicit_only
 
     @property
     def status(self) -> str:
-        """``"available"`` or ``"unavailable: <reason>"``."""
-        return "available" if self.available else f"unavailable: {self.reason}"
+        """``"available"``, ``"available on request: <why>"`` or ``"unavailable: <reason>"``."""
+        if not self.available:
+            return f"unavailable: {self.reason}"
+        return f"available on request: {self.reason}" if self.explicit_only else "available"
 
 
 def _spec_of(ep: EntryPoint) -> Mapping[str, Any]:
@@ -100,10 +111,14 @@ def _probe(ep: EntryPoint) -> BackendInfo:
     if lib.hg_backend_probe(handle, score, reason_buf, 512):
         return BackendInfo(name, version, priority, False, f"probe failed: {last_error()}", library, source)
     reason = ffi.string(reason_buf).decode("utf-8", "replace")
+    device = ffi.string(lib.hg_backend_describe(handle)).decode("utf-8", "replace")
     if score[0] <= 0:
         return BackendInfo(name, version, priority, False, reason or "the backend reports no usable device",
-                           library, source, score[0], handle)
-    return BackendInfo(name, version, priority, True, "", library, source, score[0], handle)
+                           library, source, score[0], handle, device=device)
+    explicit = bool(lib.hg_backend_explicit_only(handle, reason_buf, 512))
+    note = ffi.string(reason_buf).decode("utf-8", "replace") if explicit else ""
+    return BackendInfo(name, version, priority, True, note, library, source, score[0], handle,
+                       explicit_only=explicit, device=device)
 
 
 _lock = threading.Lock()
@@ -128,7 +143,8 @@ def backends(refresh: bool = False) -> list[BackendInfo]:
                     _log.warning("hologram: backend %r from %s is shadowed by a higher-priority one",
                                  info.name, info.source)
                     info = BackendInfo(info.name, info.version, info.priority, False,
-                                       "shadowed by another backend of the same name", info.library, info.source)
+                                       "shadowed by another backend of the same name", info.library, info.source,
+                                       device=info.device)
                 seen.add(info.name)
                 unique.append(info)
             _cache = unique
@@ -139,7 +155,8 @@ def select_backend(name: str | None = None) -> BackendInfo:
     """The backend an executor should use.
 
     ``None`` or ``"auto"`` honours ``HOLOGRAM_BACKEND`` and otherwise picks the
-    highest-priority available backend; a name picks that backend or raises
+    highest-priority available backend that is not explicit-only (a software
+    GPU rasterizer never is picked this way); a name picks that backend or raises
     :class:`BackendUnavailableError` with the reason and the remedy.
     """
     forced = os.environ.get("HOLOGRAM_BACKEND", "").strip()
@@ -147,7 +164,7 @@ def select_backend(name: str | None = None) -> BackendInfo:
         return _by_name(forced.lower(), via_env=True)
     if name in (None, "auto"):
         for info in backends():
-            if info.available:
+            if info.auto_selectable:
                 return info
         listing = "; ".join(f"{b.name}: {b.reason}" for b in backends()) or "none installed"
         raise BackendUnavailableError(
