@@ -7,8 +7,13 @@
  * wg_device_wait, on the thread that waits, so no callback races the code
  * that reads its result.
  */
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <wgpu.h>
 
 #include "wg_internal.h"
 
@@ -104,7 +109,14 @@ static int open_adapter(void) {
         return -1;
     }
     const wg_api *api = dev.api;
+    /* Vulkan, Metal and Direct3D 12 only: the GL backend has no compute worth
+       using, and probing it (EGL) makes Mesa print warnings on headless boxes. */
+    WGPUInstanceExtras extras;
+    memset(&extras, 0, sizeof extras);
+    extras.chain.sType = (WGPUSType)WGPUSType_InstanceExtras;
+    extras.backends = WGPUInstanceBackend_Primary;
     WGPUInstanceDescriptor idesc = WGPU_INSTANCE_DESCRIPTOR_INIT;
+    idesc.nextInChain = &extras.chain;
     dev.instance = api->create_instance(&idesc);
     if (!dev.instance) {
         snprintf(stage_error, sizeof stage_error, "wgpu-native could not create a WebGPU instance");
@@ -182,10 +194,39 @@ static int open_device(void) {
     return dev.dummy ? 1 : -1;
 }
 
+/* Without XDG_RUNTIME_DIR, libwayland-client (which the Vulkan loader's
+   window-system layers pull in) prints "error: XDG_RUNTIME_DIR is invalid"
+   on every instance and device it sees created -- noise on every headless
+   machine, for a compute-only user that never opens a window. Only then,
+   and only while the instance, adapter and device open, stderr goes to
+   /dev/null; our own failures are reported through the reason strings. */
+static int quiet_stderr_begin(void) {
+    if (getenv("XDG_RUNTIME_DIR")) return -1;
+    fflush(stderr);
+    int saved = dup(2), null = open("/dev/null", O_WRONLY);
+    if (saved < 0 || null < 0) {
+        if (saved >= 0) close(saved);
+        if (null >= 0) close(null);
+        return -1;
+    }
+    dup2(null, 2);
+    close(null);
+    return saved;
+}
+
+static void quiet_stderr_end(int saved) {
+    if (saved < 0) return;
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+}
+
 static wg_device *stage(int want_device, char *reason, size_t capacity) {
     pthread_mutex_lock(&stage_lock);
+    int quiet = (!adapter_state || (want_device && !device_state)) ? quiet_stderr_begin() : -1;
     if (!adapter_state) adapter_state = open_adapter();
     if (adapter_state > 0 && want_device && !device_state) device_state = open_device();
+    quiet_stderr_end(quiet);
     int ok = adapter_state > 0 && (!want_device || device_state > 0);
     if (!ok && reason && capacity) snprintf(reason, capacity, "%s", stage_error);
     pthread_mutex_unlock(&stage_lock);

@@ -113,3 +113,14 @@ def test_missing_wgpu_native_is_a_clear_unavailable_reason(backend_name: str) ->
     assert "HOLOGRAM_WGPU_LIBRARY" in lines[0]
     assert lines[1].startswith("raised |") and "cannot load wgpu-native" in lines[1]
     assert hg.get_default_backend() != backend_name or webgpu_info() is not None
+
+
+def test_bench_runs_on_the_backend_and_checks_its_results(backend_name: str) -> None:
+    # A smoke test only: figures on a software adapter say nothing about GPU speed.
+    from hologram import bench
+
+    (result,) = bench.run(filter="softmax 10K", backend=backend_name, repeats=3, min_time=1e-4, max_time=0.05)
+    assert result.error is None
+    for mode in ("out", "alloc"):
+        timing = result.timings[f"hologram/{mode}"]
+        assert timing.median_s > 0 and timing.max_abs_error < 1e-5
