@@ -124,3 +124,18 @@ def test_bench_runs_on_the_backend_and_checks_its_results(backend_name: str) -> 
     for mode in ("out", "alloc"):
         timing = result.timings[f"hologram/{mode}"]
         assert timing.median_s > 0 and timing.max_abs_error < 1e-5
+
+
+def test_hologram_torch_refuses_a_device_memory_executor(wex: hg.Executor) -> None:
+    torch = pytest.importorskip("torch")
+    hg_torch = pytest.importorskip("hologram_torch")
+    with pytest.raises(hg.NotHostAddressableError, match="pass a 'cpu' executor"):
+        hg_torch.functional.add(wex, torch.ones(3), torch.ones(3))
+    with pytest.raises(hg.NotHostAddressableError, match="copy=True"):
+        torch.from_dlpack(wex.from_numpy(np.ones(3, np.float32)))
+    # The explicit copy works and is a copy.
+    buf = wex.from_numpy(np.arange(3, dtype=np.float32))
+    host = np.from_dlpack(buf, copy=True)
+    np.testing.assert_array_equal(host, np.arange(3, dtype=np.float32))
+    with pytest.raises(ValueError, match="copy"):
+        np.asarray(buf, copy=False)

@@ -69,6 +69,13 @@ def executor_id(executor: hologram.Executor | None) -> int:
     with _lock:
         key = _id_of.get(executor)
         if key is None:
+            # Checked once per executor (ids are cached): kernels hand tensors' data_ptr() to the core.
+            if not executor.host_addressable:
+                raise hologram.NotHostAddressableError(
+                    f"hologram-torch runs its kernels on torch tensors' memory in place, which needs an "
+                    f"executor whose memory the CPU addresses; {executor.backend!r} keeps its memory on a "
+                    "device: pass a 'cpu' executor (or none, for the default one)"
+                )
             key = next(_ids)
             _id_of[executor] = key
             _by_id[key] = weakref.ref(executor, functools.partial(_forget, key))

@@ -276,7 +276,10 @@ class Buffer:
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         if copy is False:
-            self._require_host("np.asarray(buf, copy=False)")
+            try:
+                self._require_host("np.asarray(buf, copy=False)")
+            except NotHostAddressableError as exc:
+                raise ValueError(str(exc)) from None  # NumPy's protocol: a needed copy is a ValueError
         arr = self.to_numpy()
         if dtype is not None and np.dtype(dtype) != arr.dtype:
             if copy is False:

@@ -8,7 +8,9 @@
  * would for a plugin distributed as its own wheel.
  *
  * Memory is plain malloc, so the backend is host-addressable (the host may
- * read buffers in place) while its copies still go through the vtable.
+ * read buffers in place) while its copies still go through the vtable; the
+ * TOY_DEVICE_MEMORY variant hides that memory from the host instead, the way
+ * a GPU backend's memory is hidden.
  * Only a few float32 kernels exist, so that the "unsupported op" path of the
  * host is exercised by every other (op, dtype).
  *
@@ -21,6 +23,13 @@
  *                    which the host must refuse
  *   TOY_UNAVAILABLE  probe reports score 0 with a reason, like a GPU backend
  *                    on a machine without the GPU
+ *   TOY_DEVICE_MEMORY  device memory, like a GPU backend's: no
+ *                    HG_BACKEND_FLAG_HOST_ADDRESSABLE, no host_ptr/wrap_host,
+ *                    DLPack device type Vulkan. Memory is still malloc inside,
+ *                    but a handle is an opaque descriptor, never the data
+ *                    pointer: a host that dereferenced a handle would read the
+ *                    descriptor (wrong values), and one that handed a host
+ *                    pointer to a kernel fails the descriptor's magic check.
  *
  * Build: cc -std=c11 -Wall -Wextra -Werror -fPIC -shared -I<include> toy_backend.c
  */
@@ -45,6 +54,24 @@
 /* Arbitrary tag: a context handle the host passes back is checked against it,
    so a host bug that mixes up contexts is reported instead of corrupting memory. */
 #define TOY_CONTEXT_MAGIC 0x746f7963u /* "toyc" */
+
+#ifdef TOY_DEVICE_MEMORY
+#define TOY_FLAGS 0u
+#define TOY_DLPACK_DEVICE HG_DLPACK_VULKAN
+/* "toym": tags a live device allocation; cleared on free. */
+#define TOY_MEMORY_MAGIC 0x746f796du
+
+/* What a memory handle points to on the device variant. The data lives in a
+   separate allocation, so nothing at the handle's address looks like it. */
+typedef struct toy_memory {
+    uint32_t magic;
+    uint64_t nbytes;
+    char *data;
+} toy_memory;
+#else
+#define TOY_FLAGS HG_BACKEND_FLAG_HOST_ADDRESSABLE
+#define TOY_DLPACK_DEVICE HG_DLPACK_CPU
+#endif
 
 /* The host services, set once by the entry; the host keeps them alive for
    the life of the process (backends are never unloaded). */
@@ -138,6 +165,17 @@ static hg_status toy_alloc(void *ctx, uint64_t nbytes, void **mem_out) {
     if (!p)
         return host->set_error(HG_ERR_OUT_OF_MEMORY, "backend '%s': out of memory allocating %llu bytes",
                                TOY_NAME, (unsigned long long)nbytes);
+#ifdef TOY_DEVICE_MEMORY
+    toy_memory *m = malloc(sizeof *m);
+    if (!m) {
+        free(p);
+        return host->set_error(HG_ERR_OUT_OF_MEMORY, "backend '%s': out of memory allocating a handle", TOY_NAME);
+    }
+    m->magic = TOY_MEMORY_MAGIC;
+    m->nbytes = nbytes;
+    m->data = p;
+    p = m;
+#endif
     atomic_fetch_add(&c->live_allocations, 1);
     atomic_fetch_add(&live_allocations, 1);
     *mem_out = p;
@@ -149,7 +187,40 @@ static void toy_free(void *ctx, void *mem) {
     if (!mem) return;
     if (c) atomic_fetch_sub(&c->live_allocations, 1);
     atomic_fetch_sub(&live_allocations, 1);
+#ifdef TOY_DEVICE_MEMORY
+    toy_memory *m = mem;
+    m->magic = 0; /* a later use of this stale handle then fails device_bytes */
+    free(m->data);
+    free(m);
+#else
     free(mem);
+#endif
+}
+
+/* The bytes at `offset` of memory handle `mem`, or NULL (after set_error)
+   when the handle is not this backend's live memory or the range does not
+   fit: on the device variant a host bug passing a host pointer, a stale
+   handle or a bad range is reported, never dereferenced. */
+static char *device_bytes(void *mem, uint64_t offset, uint64_t nbytes, const char *what) {
+#ifdef TOY_DEVICE_MEMORY
+    toy_memory *m = mem;
+    if (!m || m->magic != TOY_MEMORY_MAGIC) {
+        host->set_error(HG_ERR_INTERNAL, "backend '%s': %s on a handle that is not live device memory",
+                        TOY_NAME, what);
+        return NULL;
+    }
+    if (offset > m->nbytes || nbytes > m->nbytes - offset) {
+        host->set_error(HG_ERR_INTERNAL, "backend '%s': %s of %llu bytes at %llu outside an allocation of %llu",
+                        TOY_NAME, what, (unsigned long long)nbytes, (unsigned long long)offset,
+                        (unsigned long long)m->nbytes);
+        return NULL;
+    }
+    return m->data + offset;
+#else
+    (void)nbytes;
+    (void)what;
+    return (char *)mem + offset;
+#endif
 }
 
 static hg_status toy_copy_from_host(void *ctx, void *dst_mem, uint64_t dst_offset, const void *src,
@@ -157,7 +228,10 @@ static hg_status toy_copy_from_host(void *ctx, void *dst_mem, uint64_t dst_offse
     if (!as_context(ctx))
         return host->set_error(HG_ERR_INTERNAL, "backend '%s': copy on an invalid context", TOY_NAME);
     /* Ranges were validated by the host; nbytes == 0 may come with a NULL src. */
-    if (nbytes) memcpy((char *)dst_mem + dst_offset, src, (size_t)nbytes);
+    if (!nbytes) return HG_OK;
+    char *dst = device_bytes(dst_mem, dst_offset, nbytes, "copy_from_host");
+    if (!dst) return HG_ERR_INTERNAL;
+    memcpy(dst, src, (size_t)nbytes);
     return HG_OK;
 }
 
@@ -165,7 +239,10 @@ static hg_status toy_copy_to_host(void *ctx, void *dst, const void *src_mem, uin
                                   uint64_t nbytes) {
     if (!as_context(ctx))
         return host->set_error(HG_ERR_INTERNAL, "backend '%s': copy on an invalid context", TOY_NAME);
-    if (nbytes) memcpy(dst, (const char *)src_mem + src_offset, (size_t)nbytes);
+    if (!nbytes) return HG_OK;
+    const char *src = device_bytes((void *)src_mem, src_offset, nbytes, "copy_to_host");
+    if (!src) return HG_ERR_INTERNAL;
+    memcpy(dst, src, (size_t)nbytes);
     return HG_OK;
 }
 
