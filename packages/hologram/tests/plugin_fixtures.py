@@ -98,11 +98,16 @@ class ToyBuilder:
         self.out_dir = out_dir
         self._built: dict[tuple[Any, ...], Path] = {}
 
-    def build(self, name: str = "toy", *, abi_version: int | None = None, unavailable: bool = False) -> Path:
-        """Path of the toy library named ``name``, built with the given knobs."""
+    def build(self, name: str = "toy", *, abi_version: int | None = None, unavailable: bool = False,
+              device_memory: bool = False) -> Path:
+        """Path of the toy library named ``name``, built with the given knobs.
+
+        ``device_memory`` builds the variant whose memory the CPU cannot
+        address (``TOY_DEVICE_MEMORY`` in the source), a stand-in for a GPU.
+        """
         if not _NAME_RE.match(name):
             raise ValueError(f"toy backend names must match {_NAME_RE.pattern}, got {name!r}")
-        key = (name, abi_version, unavailable)
+        key = (name, abi_version, unavailable, device_memory)
         if key in self._built:
             return self._built[key]
         defines = [f'-DTOY_NAME="{name}"']
@@ -110,9 +115,11 @@ class ToyBuilder:
             defines.append(f"-DTOY_ABI_VERSION={int(abi_version)}")
         if unavailable:
             defines.append("-DTOY_UNAVAILABLE")
+        if device_memory:
+            defines.append("-DTOY_DEVICE_MEMORY")
         # One file per variant: the core caches loaded libraries by path.
         variant = "_".join([name, *(["abi" + str(abi_version)] if abi_version is not None else []),
-                            *(["off"] if unavailable else [])])
+                            *(["off"] if unavailable else []), *(["dev"] if device_memory else [])])
         output = self.out_dir / f"libhologram_{variant}{_library_suffix()}"
         cmd = [*self.compiler, *TOY_CFLAGS, f"-I{self.include_dir}", *defines, str(TOY_SOURCE), "-o", str(output)]
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -234,9 +241,15 @@ class PluginSandbox:
         unavailable: bool = False,
         symbol: str | None = None,
         as_dict: bool = False,
+        device_memory: bool = False,
     ) -> InstalledPlugin:
-        """Compiles (once) and installs a toy backend called ``name``."""
-        library = self.builder.build(name, abi_version=abi_version, unavailable=unavailable)
+        """Compiles (once) and installs a toy backend called ``name``.
+
+        ``device_memory=True`` installs the variant with device memory the CPU
+        cannot address (see :meth:`ToyBuilder.build`).
+        """
+        library = self.builder.build(name, abi_version=abi_version, unavailable=unavailable,
+                                     device_memory=device_memory)
         return self.install(name, library=library, priority=priority, version=version, symbol=symbol,
                             as_dict=as_dict)
 

@@ -10,13 +10,25 @@ Zero-copy rules, on backends whose memory the CPU addresses (the CPU):
 * :meth:`Executor.wrap` uses a caller's array in place.
 * :meth:`Buffer.from_numpy` / :meth:`Buffer.to_bytes` are one bulk copy.
 
-On device backends the views raise :class:`NotHostAddressableError` and the
-copies stay one bulk transfer each.
+On device backends, whose memory the CPU cannot address (``not
+Executor.host_addressable``), nothing is ever shared with the host and nothing
+is copied behind the caller's back:
+
+* :meth:`Buffer.to_numpy` / :meth:`Buffer.numpy` / :meth:`Buffer.to_bytes`
+  and ``np.asarray(buf)`` are one bulk copy each; ``np.asarray(buf,
+  copy=False)`` raises ``ValueError`` (a copy is needed).
+* :meth:`Buffer.memoryview` and ``memoryview(buf)`` raise
+  :class:`NotHostAddressableError`.
+* ``__dlpack__`` raises :class:`NotHostAddressableError` unless the consumer
+  accepts a copy (``np.from_dlpack(buf, copy=True)``), which it then gets.
+* :meth:`Executor.wrap` / :meth:`Executor.wrap_address` raise
+  :class:`NotHostAddressableError`; :meth:`Executor.from_numpy` copies in once.
 """
 
 from __future__ import annotations
 
 import builtins
+import functools
 import operator
 import sys
 from typing import TYPE_CHECKING, Any
@@ -33,6 +45,32 @@ if TYPE_CHECKING:
 __all__ = ["Buffer", "Shape", "normalize_shape"]
 
 Shape = int | tuple[int, ...]
+
+_DLPACK_CPU = 1  # kDLCPU
+
+
+@functools.cache
+def _bytes_from_string_and_size() -> Any:
+    """CPython's ``PyBytes_FromStringAndSize``, or None on other interpreters (looked up on first use)."""
+    if sys.implementation.name != "cpython":
+        return None
+    import ctypes  # only device reads need it: keep it off the import path
+
+    fn = ctypes.pythonapi.PyBytes_FromStringAndSize
+    fn.restype = ctypes.py_object
+    fn.argtypes = (ctypes.c_void_p, ctypes.c_ssize_t)
+    return fn
+
+
+def _new_bytes(nbytes: int) -> bytes | None:
+    """A new, uninitialised ``bytes`` of ``nbytes`` for the caller to fill once, or None.
+
+    Python can only build ``bytes`` from data that already exists, which costs
+    a second copy after a device read; ``PyBytes_FromStringAndSize(NULL, n)``
+    is the C API's way to allocate one and fill it before anyone else sees it.
+    """
+    make = _bytes_from_string_and_size()
+    return None if make is None else make(None, nbytes)  # type: ignore[no-any-return]
 
 
 def normalize_shape(shape: Any) -> tuple[int, ...]:
@@ -229,20 +267,29 @@ class Buffer:
     copy_from_bytes = from_bytes
 
     def to_bytes(self) -> bytes:
-        """A copy of the contents as ``bytes`` (one copy)."""
+        """A copy of the contents as ``bytes``: one bulk copy, from host memory or the device."""
         if lib.hg_backend_host_addressable(self._exec._info.handle):
             data = ffi.new("void **")
             check(lib.hg_buffer_host_ptr(self._h, data), "to_bytes")
             return ffi.buffer(data[0], self.nbytes)[:]
-        out = bytearray(self.nbytes)
-        check(lib.hg_buffer_read(self._h, 0, ffi.from_buffer(out), len(out)), "to_bytes")
-        return bytes(out)
+        out = _new_bytes(self.nbytes)
+        if out is None:  # no in-place bytes construction on this interpreter: read, then copy once more
+            scratch = bytearray(self.nbytes)
+            check(lib.hg_buffer_read(self._h, 0, ffi.from_buffer(scratch), len(scratch)), "to_bytes")
+            return bytes(scratch)
+        if out:
+            check(lib.hg_buffer_read(self._h, 0, ffi.from_buffer(out), len(out)), "to_bytes")
+        else:
+            check(lib.hg_buffer_read(self._h, 0, ffi.NULL, 0), "to_bytes")  # still reports a freed buffer
+        return out
 
     def to_numpy(self) -> np.ndarray:
         """The contents as a NumPy array of :attr:`shape`.
 
-        A zero-copy view where the CPU addresses the memory (it pins the memory
-        until the view is gone); one bulk copy otherwise.
+        Where the CPU addresses the memory: a zero-copy view that pins the
+        memory until the view is gone (writes through it change the buffer).
+        On device memory: a new array holding a copy (one bulk transfer); later
+        writes to either side are not seen by the other.
         """
         if not lib.hg_backend_host_addressable(self._exec._info.handle):
             out = np.empty(self._shape, dtype=self._dtype.numpy)
@@ -251,7 +298,7 @@ class Buffer:
         return np.asarray(self._pinned_view())
 
     def numpy(self) -> np.ndarray:
-        """Alias of :meth:`to_numpy`."""
+        """Alias of :meth:`to_numpy` (a view on host memory, one bulk copy from device memory)."""
         return self.to_numpy()
 
     def _pinned_view(self) -> _HostView:
@@ -266,31 +313,54 @@ class Buffer:
         }
         return _HostView(interface, pin, self._keep)
 
+    def _on_device(self, what: str) -> bool:
+        """True when the CPU cannot address this buffer's memory.
+
+        Raises :class:`ClosedError` first when the buffer was freed or its
+        executor closed, so a dead buffer reports that, whatever was asked.
+        """
+        if lib.hg_backend_host_addressable(self._exec._info.handle):
+            return False
+        status = lib.hg_buffer_host_ptr(self._h, ffi.new("void **"))
+        if status != lib.HG_ERR_NOT_HOST_ADDRESSABLE:
+            check(status, what)
+        return True
+
+    def _device_message(self, what: str, remedy: str) -> str:
+        return (f"{what}: this buffer lives in {self._exec.backend!r} device memory, which the CPU cannot "
+                f"address, so no zero-copy view exists; {remedy}")
+
     def _require_host(self, what: str) -> None:
         """Raises NotHostAddressableError when the CPU cannot address this buffer's memory."""
-        if not lib.hg_backend_host_addressable(self._exec._info.handle):
-            raise NotHostAddressableError(
-                f"{what}: this buffer lives in {self._exec.backend!r} device memory, which the CPU cannot "
-                "address, so no zero-copy view exists; copy it out with buf.to_numpy() (one bulk copy)"
-            )
+        if self._on_device(what):
+            raise NotHostAddressableError(self._device_message(what, "copy it out with buf.to_numpy() (one bulk copy)"))
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        if copy is False:
-            try:
-                self._require_host("np.asarray(buf, copy=False)")
-            except NotHostAddressableError as exc:
-                raise ValueError(str(exc)) from None  # NumPy's protocol: a needed copy is a ValueError
+        """NumPy's conversion: ``np.asarray(buf)``, ``np.array(buf)``.
+
+        Host memory: ``copy=None``/``False`` give a zero-copy view, ``copy=True``
+        a copy. Device memory: always a copy (one bulk transfer, not two for
+        ``copy=True``); ``copy=False`` raises ``ValueError``, as NumPy does when
+        a copy would be needed.
+        """
+        if copy is False and self._on_device("np.asarray(buf, copy=False)"):
+            # NumPy's protocol: a refused copy is a ValueError.
+            raise ValueError(self._device_message(
+                "np.asarray(buf, copy=False)",
+                "a copy is needed: use np.asarray(buf) or buf.to_numpy() (one bulk copy)"))
         arr = self.to_numpy()
+        fresh = not lib.hg_backend_host_addressable(self._exec._info.handle)  # to_numpy already copied
         if dtype is not None and np.dtype(dtype) != arr.dtype:
             if copy is False:
                 raise ValueError("a dtype conversion needs a copy")
             return arr.astype(dtype)
-        return arr.copy() if copy else arr
+        return arr.copy() if copy and not fresh else arr
 
     def memoryview(self) -> builtins.memoryview:
         """A zero-copy ``memoryview`` of host-addressable memory (pins it like a view).
 
-        Device memory has no such view: raises :class:`NotHostAddressableError`.
+        Device memory has no such view and is never copied behind the caller's
+        back: raises :class:`NotHostAddressableError` (a ``BufferError``).
         """
         self._require_host("memoryview")
         view: Any = self.to_numpy()  # ndarray speaks the buffer protocol on every Python
@@ -307,23 +377,23 @@ class Buffer:
 
     # -- DLPack ----------------------------------------------------------------
     def __dlpack_device__(self) -> tuple[int, int]:
+        """(DLPack device type of the backend's memory, the executor's device index)."""
         return (int(lib.hg_backend_dlpack_device_type(self._exec._info.handle)), self._exec.device)
 
     def __dlpack__(self, *, stream: Any = None, max_version: tuple[int, int] | None = None,
                    dl_device: tuple[int, int] | None = None, copy: bool | None = None) -> Any:
         """A DLPack capsule of the same memory (host-addressable backends).
 
-        Device memory cannot be handed to a CPU consumer in place: without
-        ``copy=True`` this raises :class:`NotHostAddressableError` (a
-        ``BufferError``, what the DLPack protocol prescribes); with ``copy=True``
-        the capsule holds a host copy (one bulk copy), e.g. for
-        ``np.from_dlpack(buf, copy=True)``.
+        Device memory is never handed out in place: ``copy=True``, or
+        ``dl_device=(1, 0)`` (the CPU) without ``copy=False``, gives a capsule
+        of a new host copy (one bulk transfer, complete on return, so
+        ``stream`` is not needed); that is what ``np.from_dlpack(buf,
+        copy=True)`` and ``np.from_dlpack(buf, device="cpu")`` ask for. Any
+        other request raises :class:`NotHostAddressableError` (a
+        ``BufferError``, as the DLPack protocol prescribes) naming the remedy.
         """
         if not lib.hg_backend_host_addressable(self._exec._info.handle):
-            if copy is not True:
-                self._require_host("__dlpack__ (pass copy=True for a host copy)")
-            view = self.to_numpy()
-            return view.__dlpack__()
+            return self._dlpack_host_copy(max_version, dl_device, copy)
         view = self.to_numpy()
         kwargs: dict[str, Any] = {}
         if stream is not None:
@@ -340,6 +410,33 @@ class Buffer:
             # NumPy < 2.1 predates the versioned protocol's keywords.
             kwargs.pop("max_version", None)
             return view.__dlpack__(**kwargs)
+
+    def _dlpack_host_copy(self, max_version: tuple[int, int] | None, dl_device: tuple[int, int] | None,
+                          copy: bool | None) -> Any:
+        """``__dlpack__`` of device memory: a capsule of a host copy, when the consumer allows one."""
+        what = "__dlpack__"
+        self._on_device(what)  # a freed buffer reports ClosedError before anything else
+        to_cpu = dl_device is not None and tuple(dl_device) == (_DLPACK_CPU, 0)
+        if dl_device is not None and not to_cpu:
+            # The backend's device handles never reach Python, so even a consumer on the
+            # buffer's own device cannot get this memory in place.
+            raise NotHostAddressableError(self._device_message(
+                what, f"it can only be exported as a copy on the CPU, not to device {tuple(dl_device)}: "
+                "use np.from_dlpack(buf, copy=True) or buf.to_numpy() (one bulk copy)"))
+        if copy is False or not (copy is True or to_cpu):
+            refused = "copy=False refuses the copy it needs; " if copy is False else ""
+            raise NotHostAddressableError(self._device_message(
+                what, f"{refused}pass copy=True for a host copy: np.from_dlpack(buf, copy=True), "
+                "torch.from_dlpack(buf, copy=True) or buf.to_numpy() (one bulk copy)"))
+        host = self.to_numpy()
+        # The copy is new host memory nobody else sees, so the capsule is of it in place
+        # (copy=True again would copy a second time).
+        if max_version is None:
+            return host.__dlpack__()
+        try:
+            return host.__dlpack__(max_version=max_version)
+        except TypeError:  # NumPy < 2.1 predates the versioned protocol's keywords
+            return host.__dlpack__()
 
     # -- in-place helpers of the original API --------------------------------------
     def fill(self, value: float, n: int | None = None) -> Buffer:

@@ -8,11 +8,11 @@ from typing import Any
 
 import numpy as np
 
-from hologram._core import check, ffi, lib
+from hologram._core import check, ffi, lib, raise_status
 from hologram.buffer import Buffer, Shape, normalize_shape
 from hologram.discovery import BackendInfo, select_backend
 from hologram.dtypes import DTypeLike, as_dtype
-from hologram.errors import InvalidArgumentError
+from hologram.errors import InvalidArgumentError, NotHostAddressableError
 
 __all__ = ["Executor"]
 
@@ -68,8 +68,28 @@ class Executor:
 
     @property
     def host_addressable(self) -> bool:
-        """True when the CPU can address this backend's memory (zero-copy NumPy views)."""
+        """True when the CPU can address this backend's memory (the CPU backend).
+
+        Then :meth:`Buffer.to_numpy`, ``np.asarray(buf)``, ``memoryview(buf)``
+        and DLPack are zero-copy views, and :meth:`wrap` uses an array in
+        place. When False (device memory, as on a GPU) nothing is shared with
+        the host: :meth:`Buffer.to_numpy` / :meth:`Buffer.to_bytes` and
+        :meth:`from_numpy` are one bulk copy each, while the zero-copy calls
+        (:meth:`wrap`, :meth:`wrap_address`, :meth:`Buffer.memoryview`,
+        ``__dlpack__`` without ``copy=True``) raise
+        :class:`~hologram.NotHostAddressableError`. Ops run the same either way.
+        """
         return bool(lib.hg_backend_host_addressable(self._info.handle))
+
+    def _cannot_wrap(self, what: str) -> NotHostAddressableError:
+        """The error of a zero-copy call this executor cannot serve, with the copying remedy."""
+        if self.host_addressable:  # host memory, but the backend cannot adopt a caller's memory
+            why = f"backend {self.backend!r} cannot use a caller's memory in place"
+        else:
+            why = (f"backend {self.backend!r} keeps its buffers in device memory, which the CPU cannot "
+                   "address, so it cannot use a caller's memory in place")
+        return NotHostAddressableError(f"{what}: {why}; copy the data in with executor.from_numpy(arr) "
+                                       "(one bulk copy)")
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else "open"
@@ -148,8 +168,13 @@ class Executor:
         ``array`` must be a C-contiguous, aligned float32/float64 NumPy array
         (or an object exposing the buffer protocol); writes through the buffer
         show in the array and vice versa. Read-only arrays give read-only
-        buffers. Only for backends whose memory the CPU addresses.
+        buffers. Only for backends whose memory the CPU addresses: on others
+        (``not host_addressable``) this raises
+        :class:`~hologram.NotHostAddressableError`; use :meth:`from_numpy`
+        (one bulk copy) there.
         """
+        if not lib.hg_backend_host_addressable(self._info.handle):
+            raise self._cannot_wrap("wrap")  # before the array checks: no array would do
         if not isinstance(array, np.ndarray):
             if isinstance(array, (list, tuple, int, float)):
                 raise TypeError(
@@ -167,7 +192,11 @@ class Executor:
         read_only = not array.flags.writeable
         ptr = ffi.cast("void *", array.ctypes.data)
         out = ffi.new("hg_buffer **")
-        check(lib.hg_buffer_wrap_host(self._h, ptr, array.size, dt.code, int(read_only), out), "wrap")
+        status = lib.hg_buffer_wrap_host(self._h, ptr, array.size, dt.code, int(read_only), out)
+        if status:
+            if status == lib.HG_ERR_NOT_HOST_ADDRESSABLE:
+                raise self._cannot_wrap("wrap")
+            raise_status(status, "wrap")
         return Buffer._adopt(self, out[0], array.shape, dt, keep=array)
 
     def wrap_address(self, address: int, shape: Shape, dtype: DTypeLike, *, read_only: bool = False,
@@ -178,7 +207,8 @@ class Executor:
         t.shape, "float32", owner=t)`` costs one core call and no NumPy. The memory
         must be C-contiguous, hold ``prod(shape)`` elements of ``dtype`` and stay
         valid while the buffer lives; the buffer keeps ``owner`` alive for that.
-        Only for backends whose memory the CPU addresses.
+        Only for backends whose memory the CPU addresses: on others this raises
+        :class:`~hologram.NotHostAddressableError` (copy in with :meth:`from_numpy`).
         """
         dims = normalize_shape(shape)
         dt = as_dtype(dtype)
@@ -191,12 +221,20 @@ class Executor:
         if address % dt.itemsize:
             raise InvalidArgumentError(f"wrap_address: {address:#x} is not aligned for {dt.name}")
         out = ffi.new("hg_buffer **")
-        check(lib.hg_buffer_wrap_host(self._h, ffi.cast("void *", address), count, dt.code, int(read_only), out),
-              "wrap_address")
+        status = lib.hg_buffer_wrap_host(self._h, ffi.cast("void *", address), count, dt.code, int(read_only), out)
+        if status:
+            # Checked only on failure: this is a framework's per-call path.
+            if status == lib.HG_ERR_NOT_HOST_ADDRESSABLE:
+                raise self._cannot_wrap("wrap_address")
+            raise_status(status, "wrap_address")
         return Buffer._adopt(self, out[0], dims, dt, keep=owner)
 
     def from_numpy(self, array: Any, dtype: DTypeLike | None = None) -> Buffer:
-        """A new buffer holding a copy of ``array`` (one bulk copy)."""
+        """A new buffer holding a copy of ``array`` (one bulk copy, on every backend).
+
+        A strided array is gathered once on the host first; ``dtype`` converts
+        (another copy) before the transfer.
+        """
         array = np.asarray(array, dtype=None if dtype is None else as_dtype(dtype).numpy)
         buf = self.allocate(array.shape, array.dtype)
         return buf.from_numpy(array)

@@ -30,7 +30,12 @@ def from_dlpack(obj: Any, executor: Executor | None = None) -> Buffer:
     """A buffer sharing memory with any DLPack producer (a torch CPU tensor, a NumPy array, ...).
 
     Host memory is used in place (zero-copy) on host-addressable executors;
-    the buffer keeps the producer's memory alive.
+    the buffer keeps the producer's memory alive. An executor that cannot
+    adopt host memory (device memory, ``not executor.host_addressable``)
+    gets a new buffer holding a copy instead (one bulk copy; later writes
+    to the producer are not seen). The producer's memory must be readable
+    on the CPU: device memory of another library raises
+    :class:`NotHostAddressableError`.
     """
     if not hasattr(obj, "__dlpack__"):
         raise TypeError(
@@ -42,16 +47,26 @@ def from_dlpack(obj: Any, executor: Executor | None = None) -> Buffer:
         array = np.from_dlpack(obj)
     except (BufferError, RuntimeError, TypeError) as exc:
         raise NotHostAddressableError(
-            f"from_dlpack: cannot view {type(obj).__name__} on the CPU ({exc}); "
-            "device memory needs a backend of the same device type"
+            f"from_dlpack: cannot view {type(obj).__name__} on the CPU ({exc}); hologram takes host "
+            "memory through DLPack: copy it to the host first (np.from_dlpack(obj, copy=True))"
         ) from exc
+    if not executor.host_addressable:
+        return executor.from_numpy(array)  # device memory: the one bulk copy in
     try:
         return executor.wrap(array)
     except NotHostAddressableError:
-        # Device memory, or a backend that cannot adopt host memory: one bulk copy.
+        # A host-memory backend without wrap_host cannot adopt the array: one bulk copy.
         return executor.from_numpy(array)
 
 
 def from_numpy(array: Any, executor: Executor | None = None) -> Buffer:
-    """A buffer sharing ``array``'s memory (zero-copy) on a CPU executor."""
-    return (executor or default_executor()).wrap(array)
+    """A buffer sharing ``array``'s memory (zero-copy) on a CPU executor.
+
+    Never copies: an executor that cannot use the array in place (device
+    memory) raises :class:`NotHostAddressableError`; copy there with
+    ``executor.from_numpy(array)`` (one bulk copy).
+    """
+    executor = executor or default_executor()
+    if not executor.host_addressable:
+        raise executor._cannot_wrap("hg.from_numpy")
+    return executor.wrap(array)

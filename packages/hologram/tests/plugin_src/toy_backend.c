@@ -83,6 +83,10 @@ static const hg_host_api *host;
    several threads. */
 static atomic_llong live_contexts;
 static atomic_llong live_allocations;
+/* Bulk copies through the vtable (calls with nbytes > 0), so a test can
+   check that a host operation costs exactly the transfers it promises. */
+static atomic_llong copies_to_host;
+static atomic_llong copies_from_host;
 
 typedef struct toy_context {
     uint32_t magic;
@@ -232,6 +236,7 @@ static hg_status toy_copy_from_host(void *ctx, void *dst_mem, uint64_t dst_offse
     char *dst = device_bytes(dst_mem, dst_offset, nbytes, "copy_from_host");
     if (!dst) return HG_ERR_INTERNAL;
     memcpy(dst, src, (size_t)nbytes);
+    atomic_fetch_add(&copies_from_host, 1);
     return HG_OK;
 }
 
@@ -243,6 +248,7 @@ static hg_status toy_copy_to_host(void *ctx, void *dst, const void *src_mem, uin
     const char *src = device_bytes((void *)src_mem, src_offset, nbytes, "copy_to_host");
     if (!src) return HG_ERR_INTERNAL;
     memcpy(dst, src, (size_t)nbytes);
+    atomic_fetch_add(&copies_to_host, 1);
     return HG_OK;
 }
 
@@ -253,26 +259,36 @@ static hg_status toy_synchronize(void *ctx) {
     return HG_OK;
 }
 
-/* Element pointer of operand i: the handle is a host pointer, offsets are bytes. */
-static float *operand_f32(const hg_op_args *args, unsigned i) {
-    return (float *)((char *)args->operand[i] + args->offset[i]);
+/* Element pointer of the first n floats of operand i (offsets are bytes), or
+   NULL after set_error. The host hands kernels backend handles: host
+   pointers on the host-addressable build, descriptors on the device one.
+   Kernels return early when n == 0, as such an operand may be a NULL handle. */
+static float *operand_f32(const hg_op_args *args, unsigned i, int64_t n) {
+    return (float *)device_bytes(args->operand[i], args->offset[i], (uint64_t)n * sizeof(float), "a kernel");
 }
 
 static hg_status toy_fill_f32(void *ctx, const hg_op_args *args) {
     if (!as_context(ctx))
         return host->set_error(HG_ERR_INTERNAL, "backend '%s': fill on an invalid context", TOY_NAME);
-    float *out = operand_f32(args, 0);
+    const int64_t n = args->dims[0];
+    if (n <= 0) return HG_OK;
+    float *out = operand_f32(args, 0, n);
+    if (!out) return HG_ERR_INTERNAL;
     const float value = (float)args->scalar[0];
-    for (int64_t i = 0; i < args->dims[0]; i++) out[i] = value;
+    for (int64_t i = 0; i < n; i++) out[i] = value;
     return HG_OK;
 }
 
 static hg_status toy_copy_f32(void *ctx, const hg_op_args *args) {
     if (!as_context(ctx))
         return host->set_error(HG_ERR_INTERNAL, "backend '%s': copy on an invalid context", TOY_NAME);
+    const int64_t n = args->dims[0];
+    if (n <= 0) return HG_OK;
+    const float *in = operand_f32(args, 0, n);
+    float *out = operand_f32(args, 1, n);
+    if (!in || !out) return HG_ERR_INTERNAL;
     /* memmove: the host allows an output that is exactly its input. */
-    if (args->dims[0] > 0)
-        memmove(operand_f32(args, 1), operand_f32(args, 0), (size_t)args->dims[0] * sizeof(float));
+    memmove(out, in, (size_t)n * sizeof(float));
     return HG_OK;
 }
 
@@ -281,18 +297,24 @@ static hg_status toy_copy_f32(void *ctx, const hg_op_args *args) {
 static hg_status toy_add_f32(void *ctx, const hg_op_args *args) {
     if (!as_context(ctx))
         return host->set_error(HG_ERR_INTERNAL, "backend '%s': add on an invalid context", TOY_NAME);
-    const float *a = operand_f32(args, 0), *b = operand_f32(args, 1);
-    float *out = operand_f32(args, 2);
-    for (int64_t i = 0; i < args->dims[0]; i++) out[i] = a[i] + b[i];
+    const int64_t n = args->dims[0];
+    if (n <= 0) return HG_OK;
+    const float *a = operand_f32(args, 0, n), *b = operand_f32(args, 1, n);
+    float *out = operand_f32(args, 2, n);
+    if (!a || !b || !out) return HG_ERR_INTERNAL;
+    for (int64_t i = 0; i < n; i++) out[i] = a[i] + b[i];
     return HG_OK;
 }
 
 static hg_status toy_mul_f32(void *ctx, const hg_op_args *args) {
     if (!as_context(ctx))
         return host->set_error(HG_ERR_INTERNAL, "backend '%s': mul on an invalid context", TOY_NAME);
-    const float *a = operand_f32(args, 0), *b = operand_f32(args, 1);
-    float *out = operand_f32(args, 2);
-    for (int64_t i = 0; i < args->dims[0]; i++) out[i] = a[i] * b[i];
+    const int64_t n = args->dims[0];
+    if (n <= 0) return HG_OK;
+    const float *a = operand_f32(args, 0, n), *b = operand_f32(args, 1, n);
+    float *out = operand_f32(args, 2, n);
+    if (!a || !b || !out) return HG_ERR_INTERNAL;
+    for (int64_t i = 0; i < n; i++) out[i] = a[i] * b[i];
     return HG_OK;
 }
 
@@ -308,10 +330,16 @@ static hg_kernel_fn toy_get_kernel(void *ctx, uint32_t op, uint32_t dtype) {
     }
 }
 
+#ifdef TOY_DEVICE_MEMORY
+/* Device memory: no host pointer to give, and no way to adopt host memory. */
+#define TOY_HOST_PTR NULL
+#else
 static void *toy_host_ptr(void *ctx, void *mem) {
     (void)ctx;
     return mem;
 }
+#define TOY_HOST_PTR toy_host_ptr
+#endif
 
 /* wrap_host/unwrap stay NULL on purpose: they are optional, and leaving them
    out checks that the host copies data in instead of assuming zero-copy. */
@@ -320,8 +348,8 @@ static const hg_backend_vtable toy_vtable = {
     .struct_size = sizeof(hg_backend_vtable),
     .name = TOY_NAME,
     .version = TOY_VERSION,
-    .flags = HG_BACKEND_FLAG_HOST_ADDRESSABLE,
-    .dlpack_device_type = HG_DLPACK_CPU,
+    .flags = TOY_FLAGS,
+    .dlpack_device_type = TOY_DLPACK_DEVICE,
     .probe = toy_probe,
     .device_count = toy_device_count,
     .context_create = toy_context_create,
@@ -332,7 +360,7 @@ static const hg_backend_vtable toy_vtable = {
     .copy_to_host = toy_copy_to_host,
     .synchronize = toy_synchronize,
     .get_kernel = toy_get_kernel,
-    .host_ptr = toy_host_ptr,
+    .host_ptr = TOY_HOST_PTR,
     .wrap_host = NULL,
     .unwrap = NULL,
 };
@@ -346,12 +374,16 @@ static const hg_backend_vtable toy_vtable = {
 #endif
 
 TOY_EXPORT const hg_backend_vtable *hg_backend_entry(uint32_t host_abi_version, const hg_host_api *host_api);
-/* Not part of the ABI: leak counters for the tests (see live_contexts). */
+/* Not part of the ABI: leak and transfer counters for the tests (see live_contexts). */
 TOY_EXPORT long long toy_live_contexts(void);
 TOY_EXPORT long long toy_live_allocations(void);
+TOY_EXPORT long long toy_copies_to_host(void);
+TOY_EXPORT long long toy_copies_from_host(void);
 
 long long toy_live_contexts(void) { return atomic_load(&live_contexts); }
 long long toy_live_allocations(void) { return atomic_load(&live_allocations); }
+long long toy_copies_to_host(void) { return atomic_load(&copies_to_host); }
+long long toy_copies_from_host(void) { return atomic_load(&copies_from_host); }
 
 const hg_backend_vtable *hg_backend_entry(uint32_t host_abi_version, const hg_host_api *host_api) {
     /* Without host services there is no way to report anything: refuse quietly. */
