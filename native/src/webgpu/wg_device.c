@@ -35,6 +35,23 @@ static void copy_view(char *out, size_t capacity, WGPUStringView v) {
     out[n] = '\0';
 }
 
+/* wgpu-native's messages span lines ("Validation Error\n\nCaused by:\n  ...");
+   a probe reason is one line in `hologram info`'s table: join the lines. */
+static void flatten(char *text) {
+    char *out = text;
+    int space = 0;
+    for (const char *in = text; *in; in++) {
+        if (*in == '\n' || *in == '\r' || *in == '\t' || *in == ' ') {
+            space = out != text;
+            continue;
+        }
+        if (space) *out++ = ' ';
+        space = 0;
+        *out++ = *in;
+    }
+    *out = '\0';
+}
+
 typedef struct request_result {
     volatile int done;
     int ok;
@@ -49,6 +66,7 @@ static void on_adapter(WGPURequestAdapterStatus status, WGPUAdapter adapter, WGP
     r->ok = status == WGPURequestAdapterStatus_Success && adapter;
     r->object = adapter;
     copy_view(r->message, sizeof r->message, message);
+    flatten(r->message);
     r->done = 1;
 }
 
@@ -59,6 +77,7 @@ static void on_device(WGPURequestDeviceStatus status, WGPUDevice device, WGPUStr
     r->ok = status == WGPURequestDeviceStatus_Success && device;
     r->object = device;
     copy_view(r->message, sizeof r->message, message);
+    flatten(r->message);
     r->done = 1;
 }
 

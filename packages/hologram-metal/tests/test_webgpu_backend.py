@@ -139,3 +139,19 @@ def test_hologram_torch_refuses_a_device_memory_executor(wex: hg.Executor) -> No
     np.testing.assert_array_equal(host, np.arange(3, dtype=np.float32))
     with pytest.raises(ValueError, match="copy"):
         np.asarray(buf, copy=False)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="hides the Vulkan drivers through the Vulkan loader")
+def test_no_adapter_is_one_line_reason_with_a_remedy(backend_name: str) -> None:
+    env = {**__import__("os").environ, "VK_ICD_FILENAMES": "/nonexistent/icd.json", "VK_DRIVER_FILES": "/nonexistent/icd.json"}
+    code = (
+        "import hologram as hg\n"
+        f"info = next(b for b in hg.backends() if b.name == {backend_name!r})\n"
+        "print(info.available, info.explicit_only, repr(info.reason))\n"
+        "print(hg.get_default_backend())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    first, default = out.stdout.splitlines()
+    assert first.startswith("False False") and "no GPU adapter found" in first and "mesa-vulkan-drivers" in first
+    assert "\\n" not in first  # one line in `hologram info`'s table
+    assert default == "cpu"  # auto-selection falls back silently
