@@ -182,6 +182,8 @@ static hg_status grid_for(const wg_device *d, const hg_op_args *a, uint32_t *x, 
 }
 
 static hg_status fill_params(const hg_op_args *a, wg_params *p) {
+    /* pad0 must stay 0: the shaders OR it into intermediates (opaque() in
+       common.wgsl) so that drivers cannot re-associate compensated sums. */
     memset(p, 0, sizeof *p);
     uint32_t *dims[3] = {&p->d0, &p->d1, &p->d2};
     for (int i = 0; i < 3; i++) {

@@ -1,7 +1,14 @@
-// elementwise.wgsl -- fill, copy, binary, scalar and unary ops. 256 threads
-// per workgroup; the host launches min(ceil(n / 256), 65535) workgroups and
-// each thread strides over the rest. Element i is read before it is written,
-// so the output may be an input (in place).
+// elementwise.wgsl -- fill, copy, the binary ops, the ops with scalars and
+// the unary ops. 256 threads per workgroup; the host launches
+// min(ceil(n / 256), 65535) workgroups and each thread strides by the whole
+// grid, so any n up to 2^32 - 1 is covered. Each thread reads element i before
+// it writes element i, so the output may be the same memory as an input.
+//
+// The transcendental functions are common.wgsl's, not the built-ins (whose
+// accuracy WGSL leaves to the driver). sqrt is the built-in: Vulkan allows it
+// 3 ULP, drivers round it correctly in practice; negative arguments give NaN
+// (WGSL leaves that value indeterminate, so it is written out). Division is
+// the `/` operator: correctly rounded on lavapipe, but Vulkan allows 2.5 ULP.
 
 const WG: u32 = 256u;
 
@@ -15,105 +22,183 @@ fn k_copy(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) 
   for (var i = g.x; i < p.d0; i += nw.x * WG) { op1[p.off1 + i] = op0[p.off0 + i]; }
 }
 
-// ---- binary: op2 = op0 (.) op1 ----
-@compute @workgroup_size(256)
-fn k_add(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
-  for (var i = g.x; i < p.d0; i += nw.x * WG) { op2[p.off2 + i] = op0[p.off0 + i] + op1[p.off1 + i]; }
-}
-@compute @workgroup_size(256)
-fn k_sub(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
-  for (var i = g.x; i < p.d0; i += nw.x * WG) { op2[p.off2 + i] = op0[p.off0 + i] - op1[p.off1 + i]; }
-}
-@compute @workgroup_size(256)
-fn k_mul(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
-  for (var i = g.x; i < p.d0; i += nw.x * WG) { op2[p.off2 + i] = op0[p.off0 + i] * op1[p.off1 + i]; }
-}
-@compute @workgroup_size(256)
-fn k_div(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
-  for (var i = g.x; i < p.d0; i += nw.x * WG) { op2[p.off2 + i] = op0[p.off0 + i] / op1[p.off1 + i]; }
-}
-@compute @workgroup_size(256)
-fn k_maximum(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
-  for (var i = g.x; i < p.d0; i += nw.x * WG) { op2[p.off2 + i] = max_nan(op0[p.off0 + i], op1[p.off1 + i]); }
-}
-@compute @workgroup_size(256)
-fn k_minimum(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
-  for (var i = g.x; i < p.d0; i += nw.x * WG) { op2[p.off2 + i] = min_nan(op0[p.off0 + i], op1[p.off1 + i]); }
+// np.clip's order: the upper bound is applied last, so lo > hi gives hi; NaN
+// in x or in a bound propagates.
+fn clip(x: f32, lo: f32, hi: f32) -> f32 { return min_nan(max_nan(x, lo), hi); }
+
+// x < 0 rather than max(x, 0): NaN passes through, as np.maximum(x, 0).
+fn relu(x: f32) -> f32 { return select(x, 0.0, x < 0.0); }
+
+fn sqrt_f32(x: f32) -> f32 {
+  if (x < 0.0) { return nan_f32(); }
+  return sqrt(x);
 }
 
-// ---- with scalars: op1 = f(op0, s0[, s1]) ----
+// Sign-bit operations: exact for NaN, -0 and the infinities alike.
+fn abs_f32(x: f32) -> f32 { return bitcast<f32>(bitcast<u32>(x) & F32_ABS_MASK); }
+fn neg_f32(x: f32) -> f32 { return bitcast<f32>(bitcast<u32>(x) ^ 0x80000000u); }
+
+// ---- binary: op2 = op0 (.) op1 ----
+
+@compute @workgroup_size(256)
+fn k_add(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+  for (var i = g.x; i < p.d0; i += nw.x * WG) {
+    let x = op0[p.off0 + i];
+    let y = op1[p.off1 + i];
+    op2[p.off2 + i] = x + y;
+  }
+}
+
+@compute @workgroup_size(256)
+fn k_sub(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+  for (var i = g.x; i < p.d0; i += nw.x * WG) {
+    let x = op0[p.off0 + i];
+    let y = op1[p.off1 + i];
+    op2[p.off2 + i] = x - y;
+  }
+}
+
+@compute @workgroup_size(256)
+fn k_mul(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+  for (var i = g.x; i < p.d0; i += nw.x * WG) {
+    let x = op0[p.off0 + i];
+    let y = op1[p.off1 + i];
+    op2[p.off2 + i] = x * y;
+  }
+}
+
+@compute @workgroup_size(256)
+fn k_div(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+  for (var i = g.x; i < p.d0; i += nw.x * WG) {
+    let x = op0[p.off0 + i];
+    let y = op1[p.off1 + i];
+    op2[p.off2 + i] = x / y;
+  }
+}
+
+@compute @workgroup_size(256)
+fn k_maximum(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+  for (var i = g.x; i < p.d0; i += nw.x * WG) {
+    let x = op0[p.off0 + i];
+    let y = op1[p.off1 + i];
+    op2[p.off2 + i] = max_nan(x, y);
+  }
+}
+
+@compute @workgroup_size(256)
+fn k_minimum(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+  for (var i = g.x; i < p.d0; i += nw.x * WG) {
+    let x = op0[p.off0 + i];
+    let y = op1[p.off1 + i];
+    op2[p.off2 + i] = min_nan(x, y);
+  }
+}
+
+// ---- with scalars: op1 = f(op0, s0[, s1]); the scalars arrive rounded to
+// float32, as NumPy rounds a Python float next to a float32 array ----
+
 @compute @workgroup_size(256)
 fn k_add_scalar(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
-  for (var i = g.x; i < p.d0; i += nw.x * WG) { op1[p.off1 + i] = op0[p.off0 + i] + p.s0; }
+  for (var i = g.x; i < p.d0; i += nw.x * WG) {
+    let x = op0[p.off0 + i];
+    op1[p.off1 + i] = x + p.s0;
+  }
 }
+
 @compute @workgroup_size(256)
 fn k_mul_scalar(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
-  for (var i = g.x; i < p.d0; i += nw.x * WG) { op1[p.off1 + i] = op0[p.off0 + i] * p.s0; }
+  for (var i = g.x; i < p.d0; i += nw.x * WG) {
+    let x = op0[p.off0 + i];
+    op1[p.off1 + i] = x * p.s0;
+  }
 }
-// np.clip's order: the upper bound last (lo > hi gives hi); NaN anywhere propagates.
+
 @compute @workgroup_size(256)
 fn k_clip(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
-  for (var i = g.x; i < p.d0; i += nw.x * WG) { op1[p.off1 + i] = min_nan(max_nan(op0[p.off0 + i], p.s0), p.s1); }
+  for (var i = g.x; i < p.d0; i += nw.x * WG) {
+    let x = op0[p.off0 + i];
+    op1[p.off1 + i] = clip(x, p.s0, p.s1);
+  }
 }
 
 // ---- unary: op1 = f(op0) ----
+
 @compute @workgroup_size(256)
 fn k_neg(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
-  // A sign flip on the bits: exact for NaN, infinities and zeros alike.
-  for (var i = g.x; i < p.d0; i += nw.x * WG) { op1[p.off1 + i] = bitcast<f32>(bitcast<u32>(op0[p.off0 + i]) ^ 0x80000000u); }
+  for (var i = g.x; i < p.d0; i += nw.x * WG) {
+    let x = op0[p.off0 + i];
+    op1[p.off1 + i] = neg_f32(x);
+  }
 }
+
 @compute @workgroup_size(256)
 fn k_abs(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
-  for (var i = g.x; i < p.d0; i += nw.x * WG) { op1[p.off1 + i] = bitcast<f32>(bitcast<u32>(op0[p.off0 + i]) & 0x7fffffffu); }
+  for (var i = g.x; i < p.d0; i += nw.x * WG) {
+    let x = op0[p.off0 + i];
+    op1[p.off1 + i] = abs_f32(x);
+  }
 }
+
 @compute @workgroup_size(256)
 fn k_relu(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
-  // x < 0 ? 0 : x -- NaN passes through, as np.maximum(x, 0).
-  for (var i = g.x; i < p.d0; i += nw.x * WG) { let x = op0[p.off0 + i]; op1[p.off1 + i] = select(x, 0.0, x < 0.0); }
+  for (var i = g.x; i < p.d0; i += nw.x * WG) {
+    let x = op0[p.off0 + i];
+    op1[p.off1 + i] = relu(x);
+  }
 }
+
 @compute @workgroup_size(256)
 fn k_sigmoid(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
-  for (var i = g.x; i < p.d0; i += nw.x * WG) { op1[p.off1 + i] = sigmoid_f32(op0[p.off0 + i]); }
+  for (var i = g.x; i < p.d0; i += nw.x * WG) {
+    let x = op0[p.off0 + i];
+    op1[p.off1 + i] = sigmoid_f32(x);
+  }
 }
+
 @compute @workgroup_size(256)
 fn k_tanh(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
-  for (var i = g.x; i < p.d0; i += nw.x * WG) { op1[p.off1 + i] = tanh_f32(op0[p.off0 + i]); }
+  for (var i = g.x; i < p.d0; i += nw.x * WG) {
+    let x = op0[p.off0 + i];
+    op1[p.off1 + i] = tanh_f32(x);
+  }
 }
+
 @compute @workgroup_size(256)
 fn k_exp(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
-  for (var i = g.x; i < p.d0; i += nw.x * WG) { op1[p.off1 + i] = exp_f32(op0[p.off0 + i]); }
+  for (var i = g.x; i < p.d0; i += nw.x * WG) {
+    let x = op0[p.off0 + i];
+    op1[p.off1 + i] = exp_f32(x);
+  }
 }
+
 @compute @workgroup_size(256)
 fn k_log(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
-  for (var i = g.x; i < p.d0; i += nw.x * WG) { op1[p.off1 + i] = log_f32(op0[p.off0 + i]); }
+  for (var i = g.x; i < p.d0; i += nw.x * WG) {
+    let x = op0[p.off0 + i];
+    op1[p.off1 + i] = log_f32(x);
+  }
 }
+
 @compute @workgroup_size(256)
 fn k_sqrt(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
   for (var i = g.x; i < p.d0; i += nw.x * WG) {
     let x = op0[p.off0 + i];
-    // sqrt of a negative number is NaN (-0 stays -0); spelled out, not left to the driver.
-    op1[p.off1 + i] = select(sqrt(x), nan_f32(), x < 0.0 || is_nan(x));
+    op1[p.off1 + i] = sqrt_f32(x);
   }
 }
+
 @compute @workgroup_size(256)
 fn k_gelu(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
   for (var i = g.x; i < p.d0; i += nw.x * WG) {
     let x = op0[p.off0 + i];
-    var y = x * normal_cdf(x);
-    if (is_nan(x)) { y = x; }
-    if (bitcast<u32>(x) == 0xff800000u) { y = 0.0; } // -inf * Phi(-inf) = -inf * 0: the limit is 0
-    op1[p.off1 + i] = y;
+    op1[p.off1 + i] = gelu_f32(x);
   }
 }
-// 0.5 x (1 + tanh(u)) = x sigmoid(2u): the same function without the
-// cancellation of 1 + tanh(u) for negative x.
+
 @compute @workgroup_size(256)
 fn k_gelu_tanh(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
   for (var i = g.x; i < p.d0; i += nw.x * WG) {
     let x = op0[p.off0 + i];
-    let u = 0.7978845608 * (x + 0.044715 * x * x * x);
-    var y = x * sigmoid_f32(2.0 * u);
-    if (bitcast<u32>(x) == 0xff800000u) { y = 0.0; }
-    op1[p.off1 + i] = y;
+    op1[p.off1 + i] = gelu_tanh_f32(x);
   }
 }
