@@ -20,30 +20,16 @@ from __future__ import annotations
 
 import ctypes
 import gc
-import importlib.util
 import sys
 import tracemalloc
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
+import plugin_fixtures as pf  # its fixtures are registered by conftest.py
 import pytest
 
 import hologram as hg
-
-try:
-    import plugin_fixtures as pf
-except ImportError:  # collected with --import-mode=importlib: the tests dir is not on sys.path
-    _spec = importlib.util.spec_from_file_location("plugin_fixtures", Path(__file__).with_name("plugin_fixtures.py"))
-    assert _spec is not None and _spec.loader is not None
-    pf = importlib.util.module_from_spec(_spec)
-    sys.modules["plugin_fixtures"] = pf
-    _spec.loader.exec_module(pf)
-
-# The fixtures, bound here so pytest registers them for this module.
-toy_builder = pf.toy_builder
-plugin_sandbox = pf.plugin_sandbox
 
 NAME = "toydev"
 KDL_VULKAN = 7

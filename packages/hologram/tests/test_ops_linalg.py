@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from backends_under_test import BackendUnderTest
 from hypothesis import given
 from hypothesis import strategies as st
 from op_reference import (
@@ -30,6 +31,9 @@ from op_reference import (
 )
 
 import hologram as hg
+
+#: Run on every backend of the op suite (conftest.py).
+ALL_BACKENDS = True
 
 # ---------------------------------------------------------------------------------------------
 # Accuracy: a dot product of length k evaluated in any order errs by at most
@@ -127,7 +131,7 @@ betas = st.one_of(st.sampled_from([0.0, 0.0, 1.0, -0.5, 2.0]), st.floats(-4.0, 4
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 @fixture_examples()
 @given(data=st.data())
-def test_gemm(ex: hg.Executor, dtype: Any, trans_a: bool, trans_b: bool, data: st.DataObject) -> None:
+def test_gemm(ex: hg.Executor, backend: BackendUnderTest, dtype: Any, trans_a: bool, trans_b: bool, data: st.DataObject) -> None:
     m, n, k = data.draw(DIMS, label="m"), data.draw(DIMS, label="n"), data.draw(DIMS, label="k")
     alpha, beta = data.draw(alphas, label="alpha"), data.draw(betas, label="beta")
     a = draw_matrix(data, dtype, (k, m) if trans_a else (m, k), "a")
@@ -143,7 +147,7 @@ def test_gemm(ex: hg.Executor, dtype: Any, trans_a: bool, trans_b: bool, data: s
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 @fixture_examples()
 @given(data=st.data())
-def test_gemm_lowlevel(ex: hg.Executor, dtype: Any, data: st.DataObject) -> None:
+def test_gemm_lowlevel(ex: hg.Executor, backend: BackendUnderTest, dtype: Any, data: st.DataObject) -> None:
     """gemm_f32/_f64: C = A @ B (beta 0: a NaN-filled C is overwritten), only m*n written."""
     m, n, k = data.draw(DIMS, label="m"), data.draw(DIMS, label="n"), data.draw(DIMS, label="k")
     a = draw_matrix(data, dtype, (m, k), "a")
@@ -158,7 +162,7 @@ ODD_SHAPES = [(1, 1, 1), (1, 3, 17), (3, 17, 65), (17, 65, 130), (130, 1, 3), (6
 
 @pytest.mark.parametrize("api", APIS)
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
-def test_gemm_odd_sizes(ex: hg.Executor, dtype: Any, api: str) -> None:
+def test_gemm_odd_sizes(ex: hg.Executor, backend: BackendUnderTest, dtype: Any, api: str) -> None:
     rng = np.random.default_rng(99)
     for m, n, k in ODD_SHAPES:
         for trans_a, trans_b in TRANS if api == "ops" else [(False, False)]:
@@ -174,7 +178,7 @@ def test_gemm_odd_sizes(ex: hg.Executor, dtype: Any, api: str) -> None:
 @pytest.mark.parametrize(("trans_a", "trans_b"), TRANS, ids=TRANS_IDS)
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 @pytest.mark.parametrize("fill", [np.nan, np.inf, -np.inf])
-def test_gemm_beta_zero_never_reads_out(ex: hg.Executor, dtype: Any, trans_a: bool, trans_b: bool,
+def test_gemm_beta_zero_never_reads_out(ex: hg.Executor, backend: BackendUnderTest, dtype: Any, trans_a: bool, trans_b: bool,
                                         fill: float) -> None:
     rng = np.random.default_rng(5)
     m, n, k = 17, 3, 65
@@ -189,7 +193,7 @@ def test_gemm_beta_zero_never_reads_out(ex: hg.Executor, dtype: Any, trans_a: bo
 
 @pytest.mark.parametrize("api", APIS)
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
-def test_gemm_k_zero(ex: hg.Executor, dtype: Any, api: str) -> None:
+def test_gemm_k_zero(ex: hg.Executor, backend: BackendUnderTest, dtype: Any, api: str) -> None:
     """k == 0: op(A) op(B) is all zeros, so C = beta C0 (zeros for beta == 0, even over NaN)."""
     a, b = np.empty((4, 0), dtype), np.empty((0, 3), dtype)
     np.testing.assert_array_equal(run_gemm(ex, api, a, b, np.full((4, 3), np.nan, dtype)), np.zeros((4, 3)))
@@ -205,7 +209,7 @@ def test_gemm_k_zero(ex: hg.Executor, dtype: Any, api: str) -> None:
 
 @pytest.mark.parametrize(("trans_a", "trans_b"), TRANS, ids=TRANS_IDS)
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
-def test_gemm_nan_and_inf_propagate(ex: hg.Executor, dtype: Any, trans_a: bool, trans_b: bool) -> None:
+def test_gemm_nan_and_inf_propagate(ex: hg.Executor, backend: BackendUnderTest, dtype: Any, trans_a: bool, trans_b: bool) -> None:
     """A NaN in row i of op(A) makes row i of C NaN; an inf in column j of op(B) makes column j
     +-inf (or NaN where it meets a zero); beta * C0 carries C0's NaN."""
     m, n, k = 5, 4, 6
@@ -226,7 +230,7 @@ def test_gemm_nan_and_inf_propagate(ex: hg.Executor, dtype: Any, trans_a: bool, 
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
-def test_gemm_inputs_may_share_a_buffer(ex: hg.Executor, dtype: Any) -> None:
+def test_gemm_inputs_may_share_a_buffer(ex: hg.Executor, backend: BackendUnderTest, dtype: Any) -> None:
     """A A^T and A^T A with one buffer as both operands."""
     x = np.random.default_rng(3).standard_normal((17, 65)).astype(dtype)
     a = ex.from_numpy(x)
@@ -237,7 +241,7 @@ def test_gemm_inputs_may_share_a_buffer(ex: hg.Executor, dtype: Any) -> None:
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
-def test_gemm_and_matvec_reject_output_overlapping_an_input(ex: hg.Executor, dtype: Any) -> None:
+def test_gemm_and_matvec_reject_output_overlapping_an_input(ex: hg.Executor, backend: BackendUnderTest, dtype: Any) -> None:
     a = ex.from_numpy(np.eye(4, dtype=dtype))
     b = ex.from_numpy(np.ones((4, 4), dtype))
     with pytest.raises(hg.InvalidArgumentError, match="overlap"):
@@ -288,7 +292,7 @@ def matvec_reference(a: np.ndarray, x: np.ndarray, dtype: Any) -> tuple[np.ndarr
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 @fixture_examples()
 @given(data=st.data())
-def test_matvec(ex: hg.Executor, dtype: Any, api: str, data: st.DataObject) -> None:
+def test_matvec(ex: hg.Executor, backend: BackendUnderTest, dtype: Any, api: str, data: st.DataObject) -> None:
     m = data.draw(st.one_of(DIMS, st.sampled_from([257, 1000])), label="m")
     n = data.draw(st.one_of(DIMS, st.sampled_from([257, 1000])), label="n")
     a = draw_matrix(data, dtype, (m, n), "a")
@@ -301,7 +305,7 @@ def test_matvec(ex: hg.Executor, dtype: Any, api: str, data: st.DataObject) -> N
 
 @pytest.mark.parametrize("api", APIS)
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
-def test_matvec_edges(ex: hg.Executor, dtype: Any, api: str) -> None:
+def test_matvec_edges(ex: hg.Executor, backend: BackendUnderTest, dtype: Any, api: str) -> None:
     np.testing.assert_array_equal(run_matvec(ex, api, np.empty((3, 0), dtype), np.empty(0, dtype)), np.zeros(3))
     assert run_matvec(ex, api, np.empty((0, 4), dtype), np.ones(4, dtype)).shape == (0,)
     a = np.array([[1.0, 2.0], [np.nan, 0.0], [np.inf, 1.0], [np.inf, -np.inf]], dtype)
@@ -310,7 +314,7 @@ def test_matvec_edges(ex: hg.Executor, dtype: Any, api: str) -> None:
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
-def test_gemm_of_reshaped_flat_buffers(ex: hg.Executor, dtype: Any) -> None:
+def test_gemm_of_reshaped_flat_buffers(ex: hg.Executor, backend: BackendUnderTest, dtype: Any) -> None:
     """ops.gemm needs 2-D buffers: a flat buffer gets there with buf.reshape(rows, cols)."""
     rng = np.random.default_rng(21)
     a, b = rng.standard_normal(3 * 17).astype(dtype), rng.standard_normal(17 * 5).astype(dtype)

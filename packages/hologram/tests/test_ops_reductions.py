@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from backends_under_test import BackendUnderTest, tolerance
 from hypothesis import given
 from hypothesis import strategies as st
 from op_reference import (
@@ -52,6 +53,9 @@ from op_reference import (
 )
 
 import hologram as hg
+
+#: Run on every backend of the op suite (conftest.py).
+ALL_BACKENDS = True
 
 # ---------------------------------------------------------------------------------------------
 # Accuracy required of each op, per dtype, against the float64 reference of the same inputs.
@@ -108,15 +112,15 @@ TOL: dict[str, dict[np.dtype, Tol | SumTol]] = {
 DTYPE_IDS = ["f32", "f64"]
 
 
-def _tol(name: str, dtype: Any) -> Tol:
-    t = TOL[name][np.dtype(dtype)]
+def _tol(backend: BackendUnderTest, name: str, dtype: Any) -> Tol:
+    t = tolerance(TOL, backend, name, dtype)
     assert isinstance(t, Tol)
     return t
 
 
-def _sum_allowed(name: str, dtype: Any, ref: np.ndarray, mag: np.ndarray, n: Any) -> np.ndarray:
+def _sum_allowed(backend: BackendUnderTest, name: str, dtype: Any, ref: np.ndarray, mag: np.ndarray, n: Any) -> np.ndarray:
     """The :class:`SumTol` bound of ``name`` for results ``ref`` of ``n`` terms with sum|terms| ``mag``."""
-    t = TOL[name][np.dtype(dtype)]
+    t = tolerance(TOL, backend, name, dtype)
     assert isinstance(t, SumTol)
     with np.errstate(invalid="ignore", over="ignore"):
         return t.final * eps(dtype) * np.abs(ref) + summation_slack(n, dtype, t.chain) * mag + subnormal(dtype)
@@ -153,27 +157,34 @@ def reduce_1d(ex: hg.Executor, api: str, name: str, x: np.ndarray) -> np.ndarray
     return _as_result(value, x.dtype)
 
 
-def check_reduction(name: str, got: np.ndarray, x2d: np.ndarray, dtype: Any, what: str) -> None:
+def check_reduction(backend: BackendUnderTest, name: str, got: np.ndarray, x2d: np.ndarray, dtype: Any, what: str) -> None:
     """Checks per-row results ``got`` (shape rows) of reduction ``name`` of the rows of ``x2d``."""
     x64 = f64(x2d)
     rows, cols = x64.shape
     if name in ("max", "min"):
         with np.errstate(invalid="ignore"):
             ref = (np.max if name == "max" else np.min)(x64, axis=1) if cols else np.empty(rows)
-        check(_tol(name, dtype), got, ref, dtype, what=what)
+        check(_tol(backend, name, dtype), got, ref, dtype, what=what)
         return
     exact_rows, mag = row_sums(x64)
     if name == "mean":
         with np.errstate(invalid="ignore", divide="ignore"):
             exact_rows, mag = exact_rows / cols, mag / cols  # 0/0: mean of nothing is NaN
-    check_bound(got, exact_rows, dtype, _sum_allowed(name, dtype, exact_rows, mag, cols), what=what,
-                note=str(TOL[name][np.dtype(dtype)]))
+    check_bound(got, exact_rows, dtype, _sum_allowed(backend, name, dtype, exact_rows, mag, cols), what=what,
+                note=str(tolerance(TOL, backend, name, dtype)))
 
 
-def _reduction_elements(dtype: Any) -> st.SearchStrategy[float]:
-    """Any value, but float64 magnitudes below 1e300 so that no exact partial sum overflows."""
-    if np.dtype(dtype) == F32:
+def _reduction_elements(backend: BackendUnderTest, dtype: Any, limit: float = 1e30) -> st.SearchStrategy[float]:
+    """Any value, but float64 magnitudes below 1e300 so that no exact partial sum overflows.
+
+    A backend that sums float32 in float32 (``wide_sums`` False) gets magnitudes below
+    ``limit`` instead, so that no partial sum of its rows (up to ~7000 terms) overflows.
+    """
+    if np.dtype(dtype) == F32 and backend.wide_sums:
         return elements(dtype)
+    if np.dtype(dtype) == F32:
+        return st.one_of(elements(dtype, lo=-limit, hi=limit, nan=False),
+                         st.sampled_from([math.nan, math.inf, -math.inf]))
     return st.one_of(elements(dtype, lo=-1e300, hi=1e300, nan=False),
                      st.sampled_from([math.nan, math.inf, -math.inf]))
 
@@ -183,24 +194,24 @@ def _reduction_elements(dtype: Any) -> st.SearchStrategy[float]:
 @pytest.mark.parametrize("name", REDUCTIONS)
 @fixture_examples()
 @given(data=st.data())
-def test_reduce_1d(ex: hg.Executor, name: str, dtype: Any, api: str, data: st.DataObject) -> None:
-    x = data.draw(arrays(dtype, elems=_reduction_elements(dtype), bulk=bulk_wide), label="x")
+def test_reduce_1d(ex: hg.Executor, backend: BackendUnderTest, name: str, dtype: Any, api: str, data: st.DataObject) -> None:
+    x = data.draw(arrays(dtype, elems=_reduction_elements(backend, dtype), bulk=bulk_wide), label="x")
     what = f"{name} {np.dtype(dtype)} {api} n={x.size}"
     if x.size == 0 and name in ("max", "min"):
         with pytest.raises(hg.ShapeError, match="empty"):
             reduce_1d(ex, api, name, x)
         return
     got = reduce_1d(ex, api, name, x)
-    check_reduction(name, got.reshape(1), x.reshape(1, -1), dtype, what)
+    check_reduction(backend, name, got.reshape(1), x.reshape(1, -1), dtype, what)
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 @pytest.mark.parametrize("name", REDUCTIONS)
 @fixture_examples()
 @given(data=st.data())
-def test_reduce_rows(ex: hg.Executor, name: str, dtype: Any, data: st.DataObject) -> None:
+def test_reduce_rows(ex: hg.Executor, backend: BackendUnderTest, name: str, dtype: Any, data: st.DataObject) -> None:
     """ops.<name>(axis=-1) of rows x cols, into a fresh or a given (NaN-filled) output."""
-    x = data.draw(matrices(dtype, elems=_reduction_elements(dtype), bulk=bulk_wide), label="x")
+    x = data.draw(matrices(dtype, elems=_reduction_elements(backend, dtype), bulk=bulk_wide), label="x")
     rows, cols = x.shape
     given_out = data.draw(st.booleans(), label="given out")
     a = ex.from_numpy(x)
@@ -214,11 +225,11 @@ def test_reduce_rows(ex: hg.Executor, name: str, dtype: Any, data: st.DataObject
     assert isinstance(res, hg.Buffer) and res.shape == (rows,) and res.dtype == dtype
     if given_out:
         assert res is out
-    check_reduction(name, res.to_numpy(), x, dtype, f"{name} {np.dtype(dtype)} rows={rows} cols={cols}")
+    check_reduction(backend, name, res.to_numpy(), x, dtype, f"{name} {np.dtype(dtype)} rows={rows} cols={cols}")
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
-def test_reduce_last_axis_of_3d(ex: hg.Executor, dtype: Any) -> None:
+def test_reduce_last_axis_of_3d(ex: hg.Executor, backend: BackendUnderTest, dtype: Any) -> None:
     x = np.arange(2 * 3 * 5, dtype=dtype).reshape(2, 3, 5) - 7
     a = ex.from_numpy(x)
     for name, ref in (("sum", x.sum(-1)), ("max", x.max(-1)), ("min", x.min(-1)), ("mean", x.mean(-1))):
@@ -230,7 +241,7 @@ def test_reduce_last_axis_of_3d(ex: hg.Executor, dtype: Any) -> None:
 @pytest.mark.parametrize("api", APIS)
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 @pytest.mark.parametrize("case", ["tenths", "mixed_signs", "ill_conditioned"])
-def test_sum_of_a_million(ex: hg.Executor, dtype: Any, api: str, case: str) -> None:
+def test_sum_of_a_million(ex: hg.Executor, backend: BackendUnderTest, dtype: Any, api: str, case: str) -> None:
     """1M elements: the error stays at the pairwise level (log2 n), where a naive running sum
     in the dtype drifts by ~n eps (0.1 summed 1M times in float32 naively is 1% off)."""
     n = 1_000_000
@@ -246,11 +257,11 @@ def test_sum_of_a_million(ex: hg.Executor, dtype: Any, api: str, case: str) -> N
         x = rng.permutation(x).astype(dtype)
     for name in ("sum", "mean"):
         got = reduce_1d(ex, api, name, x)
-        check_reduction(name, got.reshape(1), x.reshape(1, -1), dtype, f"{name} of 1M ({case})")
+        check_reduction(backend, name, got.reshape(1), x.reshape(1, -1), dtype, f"{name} of 1M ({case})")
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
-def test_empty_reductions(ex: hg.Executor, dtype: Any) -> None:
+def test_empty_reductions(ex: hg.Executor, backend: BackendUnderTest, dtype: Any) -> None:
     """sum of nothing is 0, mean is NaN, max/min have no identity and raise ShapeError."""
     for api in APIS:
         assert float(reduce_1d(ex, api, "sum", np.empty(0, dtype))) == 0.0
@@ -330,12 +341,12 @@ def rowwise(ex: hg.Executor, api: str, name: str, x: np.ndarray, inplace: bool) 
 @pytest.mark.parametrize("name", sorted(ROWWISE))
 @fixture_examples()
 @given(data=st.data())
-def test_rowwise_1d(ex: hg.Executor, name: str, dtype: Any, api: str, inplace: bool,
+def test_rowwise_1d(ex: hg.Executor, backend: BackendUnderTest, name: str, dtype: Any, api: str, inplace: bool,
                     data: st.DataObject) -> None:
     x = data.draw(arrays(dtype, elems=_logit_elements(dtype), bulk=bulk_logits), label="x")
     got = rowwise(ex, api, name, x, inplace)
     ref = ROWWISE[name](x.reshape(1, -1)).reshape(-1)
-    check(_tol(name, dtype), got, ref, dtype, what=f"{name} {np.dtype(dtype)} {api} n={x.size}",
+    check(_tol(backend, name, dtype), got, ref, dtype, what=f"{name} {np.dtype(dtype)} {api} n={x.size}",
           inputs={"x": x})
 
 
@@ -344,10 +355,10 @@ def test_rowwise_1d(ex: hg.Executor, name: str, dtype: Any, api: str, inplace: b
 @pytest.mark.parametrize("name", sorted(ROWWISE))
 @fixture_examples()
 @given(data=st.data())
-def test_rowwise_rows(ex: hg.Executor, name: str, dtype: Any, inplace: bool, data: st.DataObject) -> None:
+def test_rowwise_rows(ex: hg.Executor, backend: BackendUnderTest, name: str, dtype: Any, inplace: bool, data: st.DataObject) -> None:
     x = data.draw(matrices(dtype, elems=_logit_elements(dtype), bulk=bulk_logits), label="x")
     got = rowwise(ex, "ops", name, x, inplace)
-    check(_tol(name, dtype), got, ROWWISE[name](x), dtype,
+    check(_tol(backend, name, dtype), got, ROWWISE[name](x), dtype,
           what=f"{name} {np.dtype(dtype)} shape={x.shape}", inputs={"x": x})
     if x.size and name == "softmax":
         sums = f64(got).sum(axis=-1)
@@ -358,7 +369,7 @@ def test_rowwise_rows(ex: hg.Executor, name: str, dtype: Any, inplace: bool, dat
 @pytest.mark.parametrize("api", APIS)
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 @pytest.mark.parametrize("name", sorted(ROWWISE))
-def test_rowwise_saturated_rows(ex: hg.Executor, name: str, dtype: Any, api: str) -> None:
+def test_rowwise_saturated_rows(ex: hg.Executor, backend: BackendUnderTest, name: str, dtype: Any, api: str) -> None:
     """Logits at +-88, +-700, +-1e4 (exp of them overflows) still give finite probabilities."""
     rows = [
         [88.0, 89.0, -88.0, 0.0],
@@ -373,7 +384,7 @@ def test_rowwise_saturated_rows(ex: hg.Executor, name: str, dtype: Any, api: str
         got = rowwise(ex, api, name, x, inplace=False)
         ref = ROWWISE[name](x.reshape(1, -1)).reshape(-1)
         assert np.isfinite(got).all(), (row, got)
-        check(_tol(name, dtype), got, ref, dtype, what=f"{name} {row}", inputs={"x": x})
+        check(_tol(backend, name, dtype), got, ref, dtype, what=f"{name} {row}", inputs={"x": x})
     x = np.array([1e4, -1e4, 1e4, 0.0], dtype=dtype)
     if name == "softmax":
         np.testing.assert_array_equal(rowwise(ex, api, name, x, False), [0.5, 0.0, 0.5, 0.0])
@@ -381,17 +392,17 @@ def test_rowwise_saturated_rows(ex: hg.Executor, name: str, dtype: Any, api: str
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 @pytest.mark.parametrize("name", sorted(ROWWISE))
-def test_rowwise_long_row(ex: hg.Executor, name: str, dtype: Any) -> None:
+def test_rowwise_long_row(ex: hg.Executor, backend: BackendUnderTest, name: str, dtype: Any) -> None:
     x = np.random.default_rng(7).standard_normal(1_000_000).astype(dtype) * 3
     for inplace in (False, True):
         got = rowwise(ex, "ops", name, x.copy(), inplace)
-        check(_tol(name, dtype), got, ROWWISE[name](x.reshape(1, -1)).reshape(-1), dtype,
+        check(_tol(backend, name, dtype), got, ROWWISE[name](x.reshape(1, -1)).reshape(-1), dtype,
               what=f"{name} of 1M")
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 @pytest.mark.parametrize("name", sorted(ROWWISE))
-def test_rowwise_empty(ex: hg.Executor, name: str, dtype: Any) -> None:
+def test_rowwise_empty(ex: hg.Executor, backend: BackendUnderTest, name: str, dtype: Any) -> None:
     for shape in [(0,), (3, 0), (0, 5), (0, 0)]:
         res = getattr(hg.ops, name)(ex, ex.from_numpy(np.empty(shape, dtype)))
         assert res.shape == shape
@@ -444,18 +455,26 @@ def run_loss(ex: hg.Executor, api: str, name: str, p: np.ndarray, t: np.ndarray)
     return _as_result(value, p.dtype)
 
 
-def check_loss(name: str, got: np.ndarray, p2d: np.ndarray, t2d: np.ndarray, dtype: Any, what: str) -> None:
+def check_loss(backend: BackendUnderTest, name: str, got: np.ndarray, p2d: np.ndarray, t2d: np.ndarray, dtype: Any, what: str) -> None:
     ref, mag = loss_reference(name, p2d, t2d)
     n = p2d.size
-    check_bound(got.reshape(1), np.array([ref]), dtype,
-                _sum_allowed(name, dtype, np.array([ref]), np.array([mag]), n),
-                what=what, note=str(TOL[name][np.dtype(dtype)]))
+    allowed = _sum_allowed(backend, name, dtype, np.array([ref]), np.array([mag]), n)
+    if name == "binary_cross_entropy" and n:
+        # log(1 - p) may be taken of 1 - p rounded (the CPU, PyTorch) or exactly (WebGPU's
+        # float-float 1 - p): for p below eps the two differ by ~p, which both definitions allow.
+        with np.errstate(all="ignore"):
+            p64, t64 = f64(p2d), f64(t2d)
+            gap = np.abs((1.0 - t64) * (np.maximum(np.log1p(-p64), -100.0) - clamped_log(1.0 - p64)))
+            allowed = allowed + np.nan_to_num(exact_sum(gap)) / n
+    check_bound(got.reshape(1), np.array([ref]), dtype, allowed,
+                what=what, note=str(tolerance(TOL, backend, name, dtype)))
 
 
-def _loss_inputs(name: str, dtype: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+def _loss_inputs(backend: BackendUnderTest, name: str, dtype: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     """Strategies kwargs for pred and target of each loss."""
     if name == "mse_loss":
-        anything = {"elems": _reduction_elements(dtype), "bulk": bulk_wide}
+        # (p - t)^2 of magnitudes below 1e15 stays far from float32's overflow when summed.
+        anything = {"elems": _reduction_elements(backend, dtype, limit=1e15), "bulk": bulk_wide}
         return anything, anything
     probs = {"elems": elements(dtype, lo=0.0, hi=1.0, nan=False, overflow=False), "bulk": bulk_probs}
     if name == "cross_entropy":
@@ -473,30 +492,30 @@ LOSSES = ("mse_loss", "cross_entropy", "binary_cross_entropy")
 @pytest.mark.parametrize("name", LOSSES)
 @fixture_examples()
 @given(data=st.data())
-def test_loss_1d(ex: hg.Executor, name: str, dtype: Any, api: str, data: st.DataObject) -> None:
+def test_loss_1d(ex: hg.Executor, backend: BackendUnderTest, name: str, dtype: Any, api: str, data: st.DataObject) -> None:
     """One row of n: cross-entropy divides by rows = 1."""
-    pk, tk = _loss_inputs(name, dtype)
+    pk, tk = _loss_inputs(backend, name, dtype)
     p = data.draw(arrays(dtype, **pk), label="pred")
     t = data.draw(arrays(dtype, p.size, **tk), label="target")
     got = run_loss(ex, api, name, p, t)
-    check_loss(name, got, p.reshape(1, -1), t.reshape(1, -1), dtype, f"{name} {np.dtype(dtype)} {api} n={p.size}")
+    check_loss(backend, name, got, p.reshape(1, -1), t.reshape(1, -1), dtype, f"{name} {np.dtype(dtype)} {api} n={p.size}")
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 @pytest.mark.parametrize("name", LOSSES)
 @fixture_examples()
 @given(data=st.data())
-def test_loss_rows(ex: hg.Executor, name: str, dtype: Any, data: st.DataObject) -> None:
+def test_loss_rows(ex: hg.Executor, backend: BackendUnderTest, name: str, dtype: Any, data: st.DataObject) -> None:
     """rows x cols through ops: cross-entropy divides by rows, mse and bce by rows*cols."""
-    pk, tk = _loss_inputs(name, dtype)
+    pk, tk = _loss_inputs(backend, name, dtype)
     p = data.draw(matrices(dtype, **pk), label="pred")
     t = data.draw(arrays(dtype, p.size, **tk), label="target").reshape(p.shape)
     got = run_loss(ex, "ops", name, p, t)
-    check_loss(name, got, p, t, dtype, f"{name} {np.dtype(dtype)} shape={p.shape}")
+    check_loss(backend, name, got, p, t, dtype, f"{name} {np.dtype(dtype)} shape={p.shape}")
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
-def test_cross_entropy_of_zero_probability_is_clamped(ex: hg.Executor, dtype: Any) -> None:
+def test_cross_entropy_of_zero_probability_is_clamped(ex: hg.Executor, backend: BackendUnderTest, dtype: Any) -> None:
     """log 0 is clamped to -100 (as PyTorch does): a finite loss, not inf."""
     p = np.array([[0.0, 1.0], [0.25, 0.75]], dtype=dtype)
     t = np.array([[1.0, 0.0], [0.0, 1.0]], dtype=dtype)
@@ -514,7 +533,7 @@ def test_cross_entropy_of_zero_probability_is_clamped(ex: hg.Executor, dtype: An
 
 @pytest.mark.parametrize("api", APIS)
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
-def test_binary_cross_entropy_at_zero_and_one(ex: hg.Executor, dtype: Any, api: str) -> None:
+def test_binary_cross_entropy_at_zero_and_one(ex: hg.Executor, backend: BackendUnderTest, dtype: Any, api: str) -> None:
     p = np.array([0.0, 1.0, 0.0, 1.0, 0.5], dtype=dtype)
     t = np.array([1.0, 0.0, 0.0, 1.0, 1.0], dtype=dtype)
     # terms: -100, -100, 0, 0, log 0.5
@@ -527,7 +546,7 @@ def test_binary_cross_entropy_at_zero_and_one(ex: hg.Executor, dtype: Any, api: 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 @pytest.mark.parametrize("name", LOSSES)
-def test_loss_nan_propagates_and_empty_is_nan(ex: hg.Executor, name: str, dtype: Any) -> None:
+def test_loss_nan_propagates_and_empty_is_nan(ex: hg.Executor, backend: BackendUnderTest, name: str, dtype: Any) -> None:
     p = np.array([0.5, np.nan, 0.25], dtype=dtype)
     t = np.array([1.0, 1.0, 0.0], dtype=dtype)
     for api in APIS:
@@ -538,7 +557,7 @@ def test_loss_nan_propagates_and_empty_is_nan(ex: hg.Executor, name: str, dtype:
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
-def test_lowlevel_reads_only_the_first_n(ex: hg.Executor, dtype: Any) -> None:
+def test_lowlevel_reads_only_the_first_n(ex: hg.Executor, backend: BackendUnderTest, dtype: Any) -> None:
     """The low-level functions work on x[:n] of a longer buffer; the rest is ignored."""
     x = np.array([0.5, -2.0, 3.0, 0.25, 1.0, np.nan, np.inf, -np.inf], dtype=dtype)
     n = 5
@@ -554,19 +573,19 @@ def test_lowlevel_reads_only_the_first_n(ex: hg.Executor, dtype: Any) -> None:
     y = ex.from_numpy(np.full(x.size, SENTINEL, dtype))
     lowlevel("softmax", dtype)(ex, a, y, n)
     got = y.to_numpy()
-    check(_tol("softmax", dtype), got[:n], ref_softmax(head.reshape(1, -1)).reshape(-1), dtype,
+    check(_tol(backend, "softmax", dtype), got[:n], ref_softmax(head.reshape(1, -1)).reshape(-1), dtype,
           what="softmax of the first n")
     assert (got[n:] == SENTINEL).all()
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
-def test_rows_of_a_reshaped_buffer(ex: hg.Executor, dtype: Any) -> None:
+def test_rows_of_a_reshaped_buffer(ex: hg.Executor, backend: BackendUnderTest, dtype: Any) -> None:
     """buf.reshape(rows, cols) is how a flat buffer becomes rows for the row-wise ops."""
     x = np.random.default_rng(11).standard_normal(6 * 7).astype(dtype)
     flat = ex.from_numpy(x)
     m = flat.reshape(6, 7)
-    check_reduction("sum", hg.ops.sum(ex, m, axis=-1).to_numpy(), x.reshape(6, 7), dtype, "sum of reshaped rows")
-    check(_tol("softmax", dtype), hg.ops.softmax(ex, m, out=m).to_numpy(), ref_softmax(x.reshape(6, 7)),
+    check_reduction(backend, "sum", hg.ops.sum(ex, m, axis=-1).to_numpy(), x.reshape(6, 7), dtype, "sum of reshaped rows")
+    check(_tol(backend, "softmax", dtype), hg.ops.softmax(ex, m, out=m).to_numpy(), ref_softmax(x.reshape(6, 7)),
           dtype, what="softmax in place of reshaped rows")
     # In place through the view: the flat buffer holds the probabilities now.
     np.testing.assert_allclose(f64(flat.to_numpy()).reshape(6, 7).sum(axis=1), 1.0, rtol=16 * eps(dtype))
