@@ -133,6 +133,24 @@ typedef struct hg_backend_vtable {
     /* (optional) One line naming the device the backend drives
        ("NVIDIA H100 80GB HBM3 on Vulkan"), for `hologram info`; "" if unknown. */
     const char *(*describe)(void);
+
+    /* ---- appended: memory on a device the CPU cannot address (CUDA) ---- */
+
+    /* (optional) The address of `mem` as the backend's own device sees it (CUDA:
+       the device pointer), exported zero-copy through DLPack; NULL if none. */
+    void *(*device_ptr)(void *ctx, void *mem);
+    /* (optional) The native queue the ops of ctx run on (CUDA: the cudaStream_t),
+       as an integer, passed to DLPack producers as their `stream` argument. */
+    uint64_t (*stream_handle)(void *ctx);
+    /* (optional) Makes work submitted later to `consumer` (a DLPack consumer's
+       `stream`: 1 = legacy default stream, 2 = per-thread default stream, any
+       other value a native stream handle) wait for every op queued on ctx so far,
+       without blocking the host (CUDA: an event recorded on ctx's stream). */
+    hg_status (*export_fence)(void *ctx, uint64_t consumer);
+    /* (optional) Wraps `nbytes` of the device's memory at `ptr` (a device
+       address of this backend's device) without copying; released with
+       `unwrap`, never `free`. */
+    hg_status (*wrap_device)(void *ctx, void *ptr, uint64_t nbytes, void **mem_out);
 } hg_backend_vtable;
 
 /* The size of the first vtable layout of ABI v1 (up to `unwrap`): the host

@@ -130,6 +130,9 @@ const char *hg_backend_name(const hg_backend *backend);
 const char *hg_backend_version(const hg_backend *backend);
 /* 1 when the backend's memory can be read and written by the CPU. */
 int32_t hg_backend_host_addressable(const hg_backend *backend);
+/* Nonzero when the backend's memory is exported in place on its own device
+   (DLPack with device addresses, CUDA) and foreign device memory adopted. */
+int32_t hg_backend_exports_device_memory(const hg_backend *backend);
 /* DLPack device type of the backend's memory (1 = kDLCPU, 2 = kDLCUDA, ...). */
 int32_t hg_backend_dlpack_device_type(const hg_backend *backend);
 /* score > 0: usable (higher is better); score <= 0: unusable, reason says why. */
@@ -162,6 +165,18 @@ int32_t hg_executor_is_closed(const hg_executor *executor);
 hg_status hg_executor_synchronize(hg_executor *executor);
 hg_backend *hg_executor_backend(const hg_executor *executor);
 int32_t hg_executor_device(const hg_executor *executor);
+/* The backend's own context of the executor (what its context_create made), for a
+   backend package's extension calls (hologram-cuda's TF32 switch); NULL once the
+   executor is closed. The caller keeps the executor open while it uses it. */
+void *hg_executor_backend_context(const hg_executor *executor);
+/* The native queue the executor's ops run on (CUDA: its cudaStream_t), 0 if the
+   backend has none; DLPack producers are given it as their `stream`. */
+hg_status hg_executor_stream_handle(hg_executor *executor, uint64_t *handle_out);
+/* Makes work submitted later to a DLPack consumer's `stream` (1: legacy default
+   stream, 2: per-thread default stream, else a native handle) wait for the ops
+   queued so far, without blocking the host where the backend can; a backend
+   without fences synchronizes instead. */
+hg_status hg_executor_export_fence(hg_executor *executor, uint64_t consumer);
 /* Memory of an executor: live buffers, and freed blocks kept for reuse (the
    cache). Allocations reuse cached blocks of their size class, so allocating
    ops do not pay fresh page faults; the cache never exceeds cache_limit
@@ -198,6 +213,14 @@ void hg_buffer_release(hg_buffer *buffer);
 /* Exports (NumPy views, DLPack) pin the memory: free/close defer to the last unpin. */
 hg_status hg_buffer_pin(hg_buffer *buffer, void **host_data_out);
 void hg_buffer_unpin(hg_buffer *buffer);
+/* Device-memory exports (DLPack on the backend's own device): pins like
+   hg_buffer_pin and gives the address the device uses (NULL for 0 bytes);
+   HG_ERR_NOT_HOST_ADDRESSABLE when the backend exports no device addresses. */
+hg_status hg_buffer_pin_device(hg_buffer *buffer, void **device_ptr_out);
+/* Zero-copy adoption of the backend device's memory at `device_ptr` (another
+   library's, through DLPack), which must outlive the buffer. */
+hg_status hg_buffer_wrap_device(hg_executor *executor, void *device_ptr, int64_t count, int32_t dtype,
+                                int32_t read_only, hg_buffer **buffer_out);
 
 int64_t hg_buffer_count(const hg_buffer *buffer);
 int32_t hg_buffer_dtype(const hg_buffer *buffer);

@@ -179,6 +179,57 @@ hg_status hg_buffer_pin(hg_buffer *b, void **host_data_out) {
     return st;
 }
 
+hg_status hg_buffer_pin_device(hg_buffer *b, void **device_ptr_out) {
+    if (!b || !device_ptr_out)
+        return hg__set_error(HG_ERR_INVALID_ARGUMENT, "hg_buffer_pin_device: arguments are required");
+    hg_executor *ex = b->ex;
+    if (!HG_BACKEND_HAS(ex->vt, device_ptr))
+        return hg__set_error(HG_ERR_NOT_HOST_ADDRESSABLE,
+            "backend '%s' does not export its memory in place: copy it out with Buffer.to_numpy()",
+            ex->vt->name);
+    hg_status st = HG_OK;
+    pthread_mutex_lock(&ex->lock);
+    if (atomic_load(&b->freed) || !b->has_mem) {
+        st = hg__set_error(HG_ERR_CLOSED, atomic_load(&ex->closed)
+            ? "the buffer's executor is closed: its memory is gone"
+            : "the buffer was freed: allocate a new one");
+    } else {
+        void *ptr = b->nbytes ? ex->vt->device_ptr(ex->ctx, b->mem) : NULL;
+        if (b->nbytes && !ptr) {
+            st = hg__set_error(HG_ERR_NOT_HOST_ADDRESSABLE,
+                "backend '%s' has no device address for this buffer", ex->vt->name);
+        } else {
+            b->pins++;
+            atomic_fetch_add(&b->refs, 1);
+            *device_ptr_out = ptr;
+        }
+    }
+    pthread_mutex_unlock(&ex->lock);
+    return st;
+}
+
+hg_status hg_buffer_wrap_device(hg_executor *ex, void *ptr, int64_t count, int32_t dtype,
+                                int32_t read_only, hg_buffer **out) {
+    uint64_t nbytes = 0;
+    hg_status st = check_new(ex, count, dtype, out, &nbytes);
+    if (st) return st;
+    if (!HG_BACKEND_HAS(ex->vt, wrap_device))
+        return hg__set_error(HG_ERR_NOT_HOST_ADDRESSABLE,
+            "backend '%s' cannot adopt device memory in place: copy the data in instead", ex->vt->name);
+    if (!ptr && nbytes)
+        return hg__set_error(HG_ERR_INVALID_ARGUMENT, "cannot wrap a NULL device pointer");
+    void *mem = NULL;
+    st = ex->vt->wrap_device(ex->ctx, ptr, nbytes, &mem);
+    if (st) return st;
+    hg_buffer *b = make_buffer(ex, mem, count, dtype, nbytes, 1, read_only != 0);
+    if (!b) {
+        if (ex->vt->unwrap) ex->vt->unwrap(ex->ctx, mem);
+        return hg__set_error(HG_ERR_OUT_OF_MEMORY, "out of memory allocating a buffer handle");
+    }
+    *out = b;
+    return HG_OK;
+}
+
 void hg_buffer_unpin(hg_buffer *b) {
     if (!b) return;
     hg_executor *ex = b->ex;

@@ -91,6 +91,30 @@ hg_backend *hg_executor_backend(const hg_executor *ex) { return ex->backend; }
 
 int32_t hg_executor_device(const hg_executor *ex) { return ex->device; }
 
+hg_status hg_executor_stream_handle(hg_executor *ex, uint64_t *handle_out) {
+    if (!ex || !handle_out)
+        return hg__set_error(HG_ERR_INVALID_ARGUMENT, "hg_executor_stream_handle: arguments are required");
+    *handle_out = 0;
+    if (atomic_load(&ex->closed)) return hg__set_error(HG_ERR_CLOSED, "the executor is closed");
+    if (HG_BACKEND_HAS(ex->vt, stream_handle)) *handle_out = ex->vt->stream_handle(ex->ctx);
+    return HG_OK;
+}
+
+hg_status hg_executor_export_fence(hg_executor *ex, uint64_t consumer) {
+    if (!ex) return hg__set_error(HG_ERR_INVALID_ARGUMENT, "hg_executor_export_fence: executor is required");
+    hg__enter(ex);
+    hg_status st = HG_OK;
+    if (atomic_load(&ex->closed)) st = hg__set_error(HG_ERR_CLOSED, "the executor is closed");
+    else if (HG_BACKEND_HAS(ex->vt, export_fence)) st = ex->vt->export_fence(ex->ctx, consumer);
+    else st = ex->vt->synchronize(ex->ctx); /* no fence: the consumer may read once this returns */
+    hg__leave(ex);
+    return st;
+}
+
+void *hg_executor_backend_context(const hg_executor *ex) {
+    return ex && !atomic_load(&ex->closed) ? ex->ctx : NULL;
+}
+
 hg_status hg_executor_memory_stats(const hg_executor *ex, hg_memory_stats *stats_out) {
     if (!ex || !stats_out)
         return hg__set_error(HG_ERR_INVALID_ARGUMENT, "hg_executor_memory_stats: arguments are required");

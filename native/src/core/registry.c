@@ -101,6 +101,10 @@ int32_t hg_backend_host_addressable(const hg_backend *backend) {
     return (backend->vt->flags & HG_BACKEND_FLAG_HOST_ADDRESSABLE) != 0;
 }
 
+int32_t hg_backend_exports_device_memory(const hg_backend *backend) {
+    return backend && HG_BACKEND_HAS(backend->vt, device_ptr) && HG_BACKEND_HAS(backend->vt, wrap_device);
+}
+
 int32_t hg_backend_dlpack_device_type(const hg_backend *backend) {
     return backend->vt->dlpack_device_type;
 }

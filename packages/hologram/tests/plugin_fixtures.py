@@ -99,15 +99,17 @@ class ToyBuilder:
         self._built: dict[tuple[Any, ...], Path] = {}
 
     def build(self, name: str = "toy", *, abi_version: int | None = None, unavailable: bool = False,
-              device_memory: bool = False) -> Path:
+              device_memory: bool = False, device_export: bool = False) -> Path:
         """Path of the toy library named ``name``, built with the given knobs.
 
         ``device_memory`` builds the variant whose memory the CPU cannot
-        address (``TOY_DEVICE_MEMORY`` in the source), a stand-in for a GPU.
+        address (``TOY_DEVICE_MEMORY`` in the source), a stand-in for a GPU;
+        ``device_export`` adds DLPack export/adoption of its device addresses,
+        a stand-in for CUDA (``TOY_DEVICE_EXPORT``).
         """
         if not _NAME_RE.match(name):
             raise ValueError(f"toy backend names must match {_NAME_RE.pattern}, got {name!r}")
-        key = (name, abi_version, unavailable, device_memory)
+        key = (name, abi_version, unavailable, device_memory, device_export)
         if key in self._built:
             return self._built[key]
         defines = [f'-DTOY_NAME="{name}"']
@@ -115,11 +117,14 @@ class ToyBuilder:
             defines.append(f"-DTOY_ABI_VERSION={int(abi_version)}")
         if unavailable:
             defines.append("-DTOY_UNAVAILABLE")
-        if device_memory:
+        if device_memory or device_export:
             defines.append("-DTOY_DEVICE_MEMORY")
+        if device_export:
+            defines.append("-DTOY_DEVICE_EXPORT")
         # One file per variant: the core caches loaded libraries by path.
         variant = "_".join([name, *(["abi" + str(abi_version)] if abi_version is not None else []),
-                            *(["off"] if unavailable else []), *(["dev"] if device_memory else [])])
+                            *(["off"] if unavailable else []), *(["dev"] if device_memory else []),
+                            *(["exp"] if device_export else [])])
         output = self.out_dir / f"libhologram_{variant}{_library_suffix()}"
         cmd = [*self.compiler, *TOY_CFLAGS, f"-I{self.include_dir}", *defines, str(TOY_SOURCE), "-o", str(output)]
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -185,13 +190,15 @@ class PluginSandbox:
         symbol: str | None = None,
         as_dict: bool = False,
         module_source: str | None = None,
+        unavailable: str | None = None,
     ) -> InstalledPlugin:
         """Writes a dist-info and entry module for backend ``name`` and puts them on ``sys.path``.
 
         The entry point resolves to a function returning the spec, or with
         ``as_dict`` to the spec dict itself (both forms are allowed).
         ``module_source`` replaces the generated module entirely, for plugins
-        that must fail on import.
+        that must fail on import; ``unavailable`` is the reason a plugin gives
+        for not running here.
         """
         if not _NAME_RE.match(name):
             raise ValueError(f"plugin names must match {_NAME_RE.pattern}, got {name!r}")
@@ -203,6 +210,8 @@ class PluginSandbox:
         spec: dict[str, Any] = {"name": name, "priority": int(priority), "library": str(library), "version": version}
         if symbol is not None:
             spec["symbol"] = symbol
+        if unavailable is not None:
+            spec["unavailable"] = unavailable
         attribute = "BACKEND" if as_dict else "backend"
         if module_source is None:
             body = (
@@ -242,6 +251,7 @@ class PluginSandbox:
         symbol: str | None = None,
         as_dict: bool = False,
         device_memory: bool = False,
+        device_export: bool = False,
     ) -> InstalledPlugin:
         """Compiles (once) and installs a toy backend called ``name``.
 
@@ -249,7 +259,7 @@ class PluginSandbox:
         cannot address (see :meth:`ToyBuilder.build`).
         """
         library = self.builder.build(name, abi_version=abi_version, unavailable=unavailable,
-                                     device_memory=device_memory)
+                                     device_memory=device_memory, device_export=device_export)
         return self.install(name, library=library, priority=priority, version=version, symbol=symbol,
                             as_dict=as_dict)
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ctypes
 import gc
-import importlib.util
 import json
 import os
 import subprocess
@@ -20,22 +19,10 @@ import textwrap
 from pathlib import Path
 
 import numpy as np
+import plugin_fixtures as pf  # its fixtures are registered by conftest.py
 import pytest
 
 import hologram
-
-try:
-    import plugin_fixtures as pf
-except ImportError:  # collected with --import-mode=importlib: the tests dir is not on sys.path
-    _spec = importlib.util.spec_from_file_location("plugin_fixtures", Path(__file__).with_name("plugin_fixtures.py"))
-    assert _spec is not None and _spec.loader is not None
-    pf = importlib.util.module_from_spec(_spec)
-    sys.modules["plugin_fixtures"] = pf
-    _spec.loader.exec_module(pf)
-
-# The fixtures, bound here so pytest registers them for this module.
-toy_builder = pf.toy_builder
-plugin_sandbox = pf.plugin_sandbox
 
 PluginSandbox = pf.PluginSandbox
 
@@ -277,6 +264,20 @@ def _install_broken(sandbox: PluginSandbox) -> tuple[str, Path]:
     missing = sandbox.install_missing_library("toy_missing", priority=10_000)
     assert missing.library is not None
     return message, missing.library
+
+
+def test_a_plugin_may_declare_itself_unavailable(plugin_sandbox: PluginSandbox) -> None:
+    """An entry point with ``unavailable`` is listed with that reason; its library is never loaded
+    (here it does not even exist), nothing is logged as broken, and asking for it names the reason."""
+    reason = "NVIDIA's CUDA libraries are not installed: pip install 'hologram[cuda]'"
+    plugin = plugin_sandbox.install("toy_declined", library=plugin_sandbox.root / "nowhere.so", priority=10_000,
+                                    unavailable=reason)
+    found = plugin_sandbox.refresh()
+    info = found["toy_declined"]
+    assert not info.available and info.reason == reason and info.library == str(plugin.library)
+    assert hologram.get_default_backend() == "cpu"
+    with pytest.raises(hologram.BackendUnavailableError, match=r"toy_declined.*pip install 'hologram\[cuda\]'"):
+        hologram.Executor(backend="toy_declined")
 
 
 def test_broken_plugins_are_listed_with_their_errors(plugin_sandbox: PluginSandbox) -> None:

@@ -382,9 +382,13 @@ class Buffer:
 
     def __dlpack__(self, *, stream: Any = None, max_version: tuple[int, int] | None = None,
                    dl_device: tuple[int, int] | None = None, copy: bool | None = None) -> Any:
-        """A DLPack capsule of the same memory (host-addressable backends).
+        """A DLPack capsule of the same memory (host-addressable backends, and CUDA-like ones).
 
-        Device memory is never handed out in place: ``copy=True``, or
+        A backend that exports device addresses (CUDA) hands out its memory in
+        place to a consumer on its device (``torch.from_dlpack(buf)``): the
+        consumer's ``stream`` is made to wait for the ops queued so far, and the
+        buffer stays pinned until the consumer lets go. Other device memory is
+        never handed out in place: ``copy=True``, or
         ``dl_device=(1, 0)`` (the CPU) without ``copy=False``, gives a capsule
         of a new host copy (one bulk transfer, complete on return, so
         ``stream`` is not needed); that is what ``np.from_dlpack(buf,
@@ -393,6 +397,11 @@ class Buffer:
         ``BufferError``, as the DLPack protocol prescribes) naming the remedy.
         """
         if not lib.hg_backend_host_addressable(self._exec._info.handle):
+            own = self.__dlpack_device__()
+            if copy is not True and (dl_device is None or tuple(dl_device) == own) and self._exports_device_memory():
+                from hologram.dlpack_device import export_capsule
+
+                return export_capsule(self, stream)  # in place, on the backend's device (CUDA)
             return self._dlpack_host_copy(max_version, dl_device, copy)
         view = self.to_numpy()
         kwargs: dict[str, Any] = {}
@@ -410,6 +419,10 @@ class Buffer:
             # NumPy < 2.1 predates the versioned protocol's keywords.
             kwargs.pop("max_version", None)
             return view.__dlpack__(**kwargs)
+
+    def _exports_device_memory(self) -> bool:
+        """True when the backend hands out device addresses (DLPack in place on its device)."""
+        return bool(lib.hg_backend_exports_device_memory(self._exec._info.handle))
 
     def _dlpack_host_copy(self, max_version: tuple[int, int] | None, dl_device: tuple[int, int] | None,
                           copy: bool | None) -> Any:

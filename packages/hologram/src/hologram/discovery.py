@@ -2,8 +2,10 @@
 
 Like JAX's PJRT plugins: each installed distribution may register an entry
 point that resolves to a mapping (or a callable returning one) with the keys
-``name``, ``priority``, ``library`` and optionally ``symbol`` and
-``version``. Discovery is lazy (first :class:`~hologram.Executor` or
+``name``, ``priority``, ``library`` and optionally ``symbol``,
+``version`` and ``unavailable`` (a reason: the plugin knows it cannot run
+here, e.g. its runtime libraries are missing, and its library is not
+loaded). Discovery is lazy (first :class:`~hologram.Executor` or
 :func:`backends` call) and never raises: a plugin that fails to import, load
 or probe is listed as unavailable with the reason, and only asking for it by
 name raises.
@@ -70,7 +72,8 @@ def _spec_of(ep: EntryPoint) -> Mapping[str, Any]:
     obj = ep.load()
     spec = obj() if callable(obj) else obj
     if not isinstance(spec, Mapping):
-        spec = {k: getattr(spec, k) for k in ("name", "priority", "library", "symbol", "version") if hasattr(spec, k)}
+        spec = {k: getattr(spec, k) for k in ("name", "priority", "library", "symbol", "version", "unavailable")
+                if hasattr(spec, k)}
     for key in ("name", "library"):
         if not isinstance(spec.get(key), str) or not spec[key]:
             raise TypeError(f"entry point {ep.value!r} gave no {key!r} string")
@@ -93,6 +96,9 @@ def _probe(ep: EntryPoint) -> BackendInfo:
         return BackendInfo(ep.name, "?", 0, False, f"plugin failed to load: {exc!r}", None, source)
     name, library = str(spec["name"]).lower(), str(spec["library"])
     version, priority = str(spec.get("version", "?")), int(spec.get("priority", 0))
+    if spec.get("unavailable"):
+        # The plugin knows it cannot run here (its runtime libraries are missing, ...): no load attempt.
+        return BackendInfo(name, version, priority, False, str(spec["unavailable"]), library, source)
     symbol = spec.get("symbol") or "hg_backend_entry"
     out = ffi.new("hg_backend **")
     if lib.hg_backend_load(library.encode(), str(symbol).encode(), out):

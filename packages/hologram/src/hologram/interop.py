@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from hologram._core import lib
 from hologram.buffer import Buffer
 from hologram.errors import NotHostAddressableError
 from hologram.executor import Executor
@@ -29,6 +30,10 @@ def default_executor() -> Executor:
 def from_dlpack(obj: Any, executor: Executor | None = None) -> Buffer:
     """A buffer sharing memory with any DLPack producer (a torch CPU tensor, a NumPy array, ...).
 
+    Memory on the executor's own device (a torch CUDA tensor or CuPy array
+    on a CUDA executor) is used in place: the producer is given the
+    executor's stream, so the buffer's ops run after the producer's pending
+    work, and the producer's memory stays alive while the buffer uses it.
     Host memory is used in place (zero-copy) on host-addressable executors;
     the buffer keeps the producer's memory alive. An executor that cannot
     adopt host memory (device memory, ``not executor.host_addressable``)
@@ -43,6 +48,12 @@ def from_dlpack(obj: Any, executor: Executor | None = None) -> Buffer:
             f"or NumPy array), got {type(obj).__name__}"
         )
     executor = executor or default_executor()
+    if not executor.host_addressable and _on_device_of(obj, executor):
+        # The producer's memory is on this executor's own device (a torch CUDA tensor on a
+        # CUDA executor): adopted in place, ordered after the producer's work on its stream.
+        from hologram.dlpack_device import import_capsule
+
+        return import_capsule(obj, executor)
     try:
         array = np.from_dlpack(obj)
     except (BufferError, RuntimeError, TypeError) as exc:
@@ -57,6 +68,17 @@ def from_dlpack(obj: Any, executor: Executor | None = None) -> Buffer:
     except NotHostAddressableError:
         # A host-memory backend without wrap_host cannot adopt the array: one bulk copy.
         return executor.from_numpy(array)
+
+
+def _on_device_of(obj: Any, executor: Executor) -> bool:
+    """True when ``obj``'s DLPack memory lives on ``executor``'s device and the backend adopts it."""
+    if not lib.hg_backend_exports_device_memory(executor.backend_info.handle):
+        return False
+    try:
+        device = tuple(obj.__dlpack_device__())
+    except (AttributeError, TypeError, ValueError):
+        return False
+    return device == (int(lib.hg_backend_dlpack_device_type(executor.backend_info.handle)), executor.device)
 
 
 def from_numpy(array: Any, executor: Executor | None = None) -> Buffer:

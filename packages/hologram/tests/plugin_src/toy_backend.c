@@ -30,6 +30,9 @@
  *                    pointer: a host that dereferenced a handle would read the
  *                    descriptor (wrong values), and one that handed a host
  *                    pointer to a kernel fails the descriptor's magic check.
+ *   TOY_DEVICE_EXPORT  with TOY_DEVICE_MEMORY: exports and adopts device
+ *                    addresses through DLPack like a CUDA backend (device_ptr,
+ *                    wrap_device, a fake stream_handle, counted export fences).
  *
  * Build: cc -std=c11 -Wall -Wextra -Werror -fPIC -shared -I<include> toy_backend.c
  */
@@ -333,7 +336,60 @@ static hg_kernel_fn toy_get_kernel(void *ctx, uint32_t op, uint32_t dtype) {
 #ifdef TOY_DEVICE_MEMORY
 /* Device memory: no host pointer to give, and no way to adopt host memory. */
 #define TOY_HOST_PTR NULL
+#endif
+
+#if defined(TOY_DEVICE_MEMORY) && defined(TOY_DEVICE_EXPORT)
+/* The CUDA-like variant: its "device addresses" (the data pointers) are exported
+   and adopted through DLPack on its own device type, with a fake stream whose
+   fences are counted. */
+#define TOY_STREAM 0x5eedu /* the handle of the toy's one "stream" */
+static atomic_llong fences;
+static atomic_ullong last_fence_consumer;
+
+static void *toy_device_ptr(void *ctx, void *mem) {
+    (void)ctx;
+    char *data = device_bytes(mem, 0, 0, "device_ptr");
+    return data;
+}
+
+static uint64_t toy_stream_handle(void *ctx) {
+    (void)ctx;
+    return TOY_STREAM;
+}
+
+static hg_status toy_export_fence(void *ctx, uint64_t consumer) {
+    if (!as_context(ctx)) return host->set_error(HG_ERR_INTERNAL, "backend '%s': fence on an invalid context", TOY_NAME);
+    atomic_fetch_add(&fences, 1);
+    atomic_store(&last_fence_consumer, consumer);
+    return HG_OK;
+}
+
+static hg_status toy_wrap_device(void *ctx, void *ptr, uint64_t nbytes, void **mem_out) {
+    (void)ctx;
+    toy_memory *m = malloc(sizeof *m);
+    if (!m) return host->set_error(HG_ERR_OUT_OF_MEMORY, "backend '%s': out of memory allocating a handle", TOY_NAME);
+    m->magic = TOY_MEMORY_MAGIC;
+    m->nbytes = nbytes;
+    m->data = ptr;
+    *mem_out = m;
+    return HG_OK;
+}
+
+static void toy_unwrap(void *ctx, void *mem) {
+    (void)ctx;
+    toy_memory *m = mem;
+    m->magic = 0;
+    free(m); /* the data belongs to whoever exported it */
+}
+#define TOY_DEVICE_MEMBERS .device_ptr = toy_device_ptr, .stream_handle = toy_stream_handle, \
+    .export_fence = toy_export_fence, .wrap_device = toy_wrap_device,
+#define TOY_UNWRAP toy_unwrap
 #else
+#define TOY_DEVICE_MEMBERS
+#define TOY_UNWRAP NULL
+#endif
+
+#ifndef TOY_DEVICE_MEMORY
 static void *toy_host_ptr(void *ctx, void *mem) {
     (void)ctx;
     return mem;
@@ -362,7 +418,8 @@ static const hg_backend_vtable toy_vtable = {
     .get_kernel = toy_get_kernel,
     .host_ptr = TOY_HOST_PTR,
     .wrap_host = NULL,
-    .unwrap = NULL,
+    .unwrap = TOY_UNWRAP,
+    TOY_DEVICE_MEMBERS
 };
 
 /* Exported with default visibility even under -fvisibility=hidden, since the
@@ -384,6 +441,13 @@ long long toy_live_contexts(void) { return atomic_load(&live_contexts); }
 long long toy_live_allocations(void) { return atomic_load(&live_allocations); }
 long long toy_copies_to_host(void) { return atomic_load(&copies_to_host); }
 long long toy_copies_from_host(void) { return atomic_load(&copies_from_host); }
+#if defined(TOY_DEVICE_MEMORY) && defined(TOY_DEVICE_EXPORT)
+/* DLPack exports fenced so far, and the consumer stream of the last one. */
+TOY_EXPORT long long toy_fences(void);
+TOY_EXPORT unsigned long long toy_last_fence_consumer(void);
+long long toy_fences(void) { return atomic_load(&fences); }
+unsigned long long toy_last_fence_consumer(void) { return atomic_load(&last_fence_consumer); }
+#endif
 
 const hg_backend_vtable *hg_backend_entry(uint32_t host_abi_version, const hg_host_api *host_api) {
     /* Without host services there is no way to report anything: refuse quietly. */

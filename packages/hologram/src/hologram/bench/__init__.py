@@ -18,17 +18,25 @@ checked against a float64 reference (a fast wrong kernel fails instead of
 showing a speedup), then the libraries' calls are calibrated to samples of
 ``min_time`` or more and interleaved round by round in rotating order; the
 reported time is the median.
+
+On a device backend (memory the CPU cannot address: ``cuda``, ``webgpu``),
+:func:`run_device` runs the device suite instead (:mod:`hologram.bench.device_suite`):
+GB/s against the measured copy bandwidth, GEMM TFLOP/s and a small call's
+latency, side by side with PyTorch on CUDA; one :class:`DeviceResult` per case.
 """
 
 from __future__ import annotations
 
 from hologram.bench.cases import CASES, Case, select
+from hologram.bench.device_suite import DeviceOptions, is_device_backend
+from hologram.bench.device_suite import run_device as _run_device
 from hologram.bench.machine import machine_info
 from hologram.bench.progress import Progress
-from hologram.bench.results import BenchError, Result, Timing
+from hologram.bench.results import BenchError, DeviceResult, Result, Timing
 from hologram.bench.runner import Config, run_cases
 
-__all__ = ["CASES", "BenchError", "Case", "Config", "Result", "Timing", "machine_info", "run"]
+__all__ = ["CASES", "BenchError", "Case", "Config", "DeviceOptions", "DeviceResult", "Result", "Timing",
+           "is_device_backend", "machine_info", "run", "run_device"]
 
 
 def run(quick: bool = False, filter: str | None = None, backend: str = "cpu", *, repeats: int | None = None,
@@ -57,3 +65,23 @@ def run(quick: bool = False, filter: str | None = None, backend: str = "cpu", *,
     if not selected:
         raise BenchError(f"no benchmark case matches filter {filter!r}")
     return run_cases(config, Progress(len(selected), enabled=progress))
+
+
+def run_device(backend: str = "cuda", quick: bool = False, filter: str | None = None, *,
+               repeats: int | None = None, min_time: float | None = None, max_time: float | None = None,
+               progress: bool = False, seed: int = 0, options: DeviceOptions | None = None) -> list[DeviceResult]:
+    """Runs the device suite on ``backend`` and returns one :class:`DeviceResult` per case.
+
+    The arguments are :func:`run`'s; ``options`` (a :class:`DeviceOptions`)
+    overrides the sizes, the too-slow limit (2 s per call) or PyTorch's device.
+
+    Raises:
+        BenchError: no case matches ``filter``.
+        hologram.HologramError: the backend cannot be opened.
+    """
+    options = options or DeviceOptions()
+    config = Config.create(quick, filter, backend, repeats, min_time, max_time, seed)
+    selected = options.cases(quick, filter)
+    if not selected:
+        raise BenchError(f"no device benchmark case matches filter {filter!r}")
+    return _run_device(config, Progress(len(selected), enabled=progress), options)

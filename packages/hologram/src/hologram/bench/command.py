@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import asdict
 
 from hologram.bench import cases as _cases
 from hologram.bench import report
-from hologram.bench.machine import load_average, machine_info
+from hologram.bench.device_suite import DeviceOptions, is_device_backend, run_device
+from hologram.bench.machine import device_info, load_average, machine_info
 from hologram.bench.progress import Progress
 from hologram.bench.results import BenchError
 from hologram.bench.runner import Config, import_torch, run_cases
@@ -23,6 +25,12 @@ GEMM 64..2048, each with preallocated outputs and with allocating calls.
 Calls are interleaved round by round, warmed up and calibrated so each sample
 lasts a millisecond or more; the table shows medians. Every output is checked
 against a float64 reference before it is timed.
+
+With a device backend (--backend cuda, or webgpu: memory the CPU cannot
+address) it runs the device suite instead: copy/add/relu/gelu/softmax at
+1M/16M/256M elements in GB/s against the measured copy bandwidth, GEMM
+1024..8192 in TFLOP/s and a 10K-element call, side by side with PyTorch on
+CUDA when torch.cuda is available.
 """
 
 
@@ -35,7 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--filter", metavar="SUBSTR",
                         help="only cases whose name contains SUBSTR (e.g. 'gelu', '1M', 'gemm 256'), "
                              "or tagged SUBSTR ('readme', 'quick')")
-    parser.add_argument("--backend", default="cpu", metavar="NAME", help="hologram backend (default: cpu)")
+    parser.add_argument("--backend", default="cpu", metavar="NAME", help="hologram backend (default: cpu); a device backend (cuda, webgpu) runs the device suite")
     parser.add_argument("--json", metavar="FILE", help="also write every timing and the machine info as JSON")
     parser.add_argument("--plot", metavar="FILE.png", help="also draw a chart (needs matplotlib)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
@@ -62,6 +70,13 @@ def main(args: argparse.Namespace) -> int:
     start (unknown backend, matplotlib missing for ``--plot``); 2: no case
     matches ``--filter``.
     """
+    if args.backend != "cpu":
+        try:
+            if is_device_backend(args.backend):
+                return _main_device(args)
+        except HologramError as exc:  # e.g. an unavailable backend: one line, not a traceback
+            print(f"hologram bench: {type(exc).__name__}: {exc}", file=sys.stderr)
+            return 1
     selected = _cases.select(args.quick, args.filter)
     if args.list:
         for case in selected:
@@ -99,4 +114,42 @@ def main(args: argparse.Namespace) -> int:
     if args.plot:
         report.write_plot(args.plot, results, machine)
         print(f"wrote {args.plot}")
+    return 1 if any(r.error for r in results) else 0
+
+
+def _main_device(args: argparse.Namespace) -> int:
+    """``hologram bench`` on a device backend: the device suite (same exit statuses as :func:`main`)."""
+    options = DeviceOptions()
+    try:
+        selected = options.cases(args.quick, args.filter)
+        config = Config.create(args.quick, args.filter, args.backend, args.repeats, args.min_time, args.max_time)
+        if args.plot:
+            raise BenchError("--plot is not supported by the device suite yet; use --json")
+    except (BenchError, ValueError) as exc:
+        print(f"hologram bench: {exc}", file=sys.stderr)
+        return 1
+    if args.list:
+        print("\n".join(case.name for case in selected))
+        return 0
+    if not selected:
+        names = ", ".join(c.name for c in options.cases(args.quick, None))
+        print(f"hologram bench: no device case matches --filter {args.filter!r}; cases: {names}", file=sys.stderr)
+        return 2
+    load = load_average()
+    start = time.perf_counter()
+    progress = Progress(len(selected), enabled=not args.no_progress)
+    try:
+        results = run_device(config, progress, options)
+    except HologramError as exc:
+        progress.close()
+        print(f"hologram bench: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    torch, _ = import_torch()
+    machine = {**machine_info(config.backend, torch, load), **device_info(config.backend, torch)}
+    text = report.render_device(results, machine, config)
+    print(text if _can_print(text) else report.render_device(results, machine, config, unicode=False))
+    print(f"\n{len(results)} cases in {time.perf_counter() - start:.1f} s")
+    if args.json:
+        report.write_json(args.json, results, machine, {**asdict(config), **asdict(options)})
+        print(f"wrote {args.json}")
     return 1 if any(r.error for r in results) else 0

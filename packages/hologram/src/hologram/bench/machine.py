@@ -13,7 +13,7 @@ import numpy as np
 
 import hologram as hg
 
-__all__ = ["THREAD_ENV", "cpu_model", "load_average", "machine_info"]
+__all__ = ["THREAD_ENV", "cpu_model", "device_info", "load_average", "machine_info"]
 
 # Environment variables that change how many threads a library uses (or which
 # kernels Hologram picks); shown when set, because they change the numbers.
@@ -99,4 +99,21 @@ def machine_info(backend: str = "cpu", torch: ModuleType | None = None,
         "torch": None if torch is None else str(torch.__version__),
         "torch_threads": None if torch is None else int(torch.get_num_threads()),
         "env": {k: os.environ[k] for k in THREAD_ENV if k in os.environ},
+    }
+
+
+def device_info(backend: str, torch: ModuleType | None = None) -> dict[str, Any]:
+    """What the device suite's header and JSON add: the backend's device and PyTorch's GPU, if any.
+
+    ``device``: the backend's own description (:attr:`hologram.BackendInfo.device`);
+    ``torch_device``: ``torch.cuda.get_device_name()`` when torch.cuda is available, else None.
+    """
+    info = next((b for b in hg.backends() if b.name == backend), None)
+    cuda = torch is not None and bool(torch.cuda.is_available())
+    return {
+        "suite": "device",
+        "device": info.device if info is not None else "",
+        "torch_cuda": cuda,
+        "torch_device": str(torch.cuda.get_device_name()) if cuda and torch is not None else None,
+        "torch_cuda_version": str(torch.version.cuda) if cuda and torch is not None else None,
     }

@@ -10,10 +10,18 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from hologram.bench.results import BenchError, Result, Timing
+from hologram.bench.results import (
+    TARGET_COPY_PCT,
+    TARGET_MIN_N,
+    TARGET_TORCH_RATIO,
+    BenchError,
+    DeviceResult,
+    Result,
+    Timing,
+)
 
-__all__ = ["format_time", "header", "json_document", "render", "require_matplotlib", "tables",
-           "write_json", "write_plot"]
+__all__ = ["device_header", "device_notes", "device_tables", "format_time", "header", "json_document", "render",
+           "render_device", "require_matplotlib", "tables", "write_json", "write_plot"]
 
 SCHEMA = "hologram-bench/1"
 _LABELS = {"torch": "PyTorch (CPU)", "numpy": "NumPy"}
@@ -144,19 +152,28 @@ def render(results: Sequence[Result], machine: dict[str, Any], config: Any = Non
     return text if unicode else text.translate(_ASCII)
 
 
-def json_document(results: Sequence[Result], machine: dict[str, Any], config: Any = None) -> dict[str, Any]:
-    """Everything measured, JSON-ready: machine, config, every case with every sample."""
-    return {
+def json_document(results: Sequence[Result] | Sequence[DeviceResult], machine: dict[str, Any],
+                  config: Any = None) -> dict[str, Any]:
+    """Everything measured, JSON-ready: machine, config, every case with every sample.
+
+    Device-suite results add ``"suite": "device"``; ``config`` may be a dataclass or a dict.
+    """
+    device = [r for r in results if isinstance(r, DeviceResult)]
+    doc: dict[str, Any] = {
         "schema": SCHEMA,
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "machine": machine,
-        "config": None if config is None else asdict(config),
+        "config": None if config is None else config if isinstance(config, dict) else asdict(config),
         "results": [r.to_dict() for r in results],
-        "notes": notes(results),
+        "notes": device_notes(device) if device else notes([r for r in results if isinstance(r, Result)]),
     }
+    if device:
+        doc = {"schema": SCHEMA, "suite": "device", **{k: v for k, v in doc.items() if k != "schema"}}
+    return doc
 
 
-def write_json(path: str | Path, results: Sequence[Result], machine: dict[str, Any], config: Any = None) -> None:
+def write_json(path: str | Path, results: Sequence[Result] | Sequence[DeviceResult], machine: dict[str, Any],
+               config: Any = None) -> None:
     """Writes :func:`json_document` to ``path``."""
     doc = json_document(results, machine, config)
     Path(path).write_text(json.dumps(doc, indent=2, allow_nan=False) + "\n", encoding="utf-8")
@@ -201,3 +218,124 @@ def write_plot(path: str | Path, results: Sequence[Result], machine: dict[str, A
     fig.suptitle(f"hologram bench {machine.get('hologram', '')}: {machine.get('cpu', '')}, "
                  f"{machine.get('usable_cores') or machine.get('cores')} cores")
     fig.savefig(path, dpi=110)
+
+
+# -- the device suite ----------------------------------------------------------------
+
+_NONE = "-"  # a figure that does not exist (PyTorch without CUDA, a skipped size)
+
+
+def _figure(x: float | None) -> str:
+    """Three significant digits (``1.23``, ``45.6``, ``789``), ``-`` when missing."""
+    if x is None or not math.isfinite(x):
+        return _NONE
+    return f"{x:.3g}" if abs(x) < 1000 else f"{x:.0f}"
+
+
+def _ratio(x: float | None) -> str:
+    return _NONE if x is None else f"{x:.2f}x"
+
+
+def _pct(x: float | None) -> str:
+    return _NONE if x is None else f"{x:.0f}%"
+
+
+def device_header(machine: dict[str, Any], config: Any = None) -> str:
+    """The lines naming the device, PyTorch's GPU, the host and the timing method."""
+    core = f"core {machine['hologram_core']}, " if machine.get("hologram_core") else ""
+    torch_gpu = (f"{machine['torch_device']} (torch.cuda, CUDA {machine.get('torch_cuda_version')})"
+                 if machine.get("torch_device") else "torch.cuda unavailable")
+    torch = f"torch {machine['torch']}" if machine.get("torch") else "torch not available"
+    load = machine.get("load_average")
+    loaded = f", load average {load:.2f} before the run" if load is not None else ""
+    lines = [
+        f"hologram bench, device suite: hologram {machine['hologram']} ({core}{machine['backend']} backend)",
+        f"device: {machine.get('device') or 'not described by the backend'}; PyTorch GPU: {torch_gpu}",
+        f"host: {machine['cpu']}, {machine['cores']} cores{loaded}, {machine['os']} {machine['arch']}, "
+        f"Python {machine['python']}",
+        f"versions: {torch}, numpy {machine['numpy']}",
+    ]
+    if config is not None:
+        lines.append(
+            "timing: each output checked against a float64 NumPy reference, then warm-up and the median of up to "
+            f"{config.repeats} interleaved rounds of K calls + one synchronize; samples \u2265 "
+            f"{format_time(config.min_time)}, ~{config.max_time:g} s per case")
+    return "\n".join(lines)
+
+
+def _hologram_cell(r: DeviceResult, mode: str) -> str:
+    if r.error:
+        return "CHECK FAILED"
+    t = r.timing("hologram", mode)
+    return "skipped" if t is None else _time_cell(t)
+
+
+def _torch_cell(r: DeviceResult, mode: str) -> str:
+    t = r.timing("torch", mode)
+    return _NONE if t is None else _time_cell(t)
+
+
+def _throughput_rows(results: Sequence[DeviceResult], copy_column: bool) -> list[list[str]]:
+    rows = []
+    for r in results:
+        row = [r.op, r.size, _hologram_cell(r, "out"), _figure(r.rate("hologram")), _torch_cell(r, "out"),
+               _figure(r.rate("torch")), _ratio(r.ratio())]
+        rows.append([*row, _pct(r.pct_of_copy())] if copy_column else row)
+    return rows
+
+
+def _call_rows(results: Sequence[DeviceResult]) -> list[list[str]]:
+    labels = {"amortized": "N calls, then one synchronize", "sync-each": "synchronize after every call"}
+    return [[f"{r.name}: {label}", _hologram_cell(r, mode), _torch_cell(r, mode), _ratio(r.ratio(mode))]
+            for r in results for mode, label in labels.items()]
+
+
+def device_tables(results: Sequence[DeviceResult]) -> str:
+    """Memory-bound ops in GB/s (with % of copy bandwidth), GEMM in TFLOP/s, the small call in time."""
+    torch = "PyTorch (CUDA)"
+    parts = []
+    vector = [r for r in results if r.unit == "GB/s"]
+    if vector:
+        parts += ["Memory-bound ops, float32, preallocated outputs: GB/s of useful traffic "
+                  "(inputs read + output written); % of copy = Hologram GB/s / Hologram copy GB/s at that size",
+                  _markdown(_throughput_rows(vector, True),
+                            ["Op", "Size", "Hologram", "Hologram GB/s", torch, "PyTorch GB/s", "Ratio vs PyTorch",
+                             "% of copy"]), ""]
+    gemm = [r for r in results if r.unit == "TFLOP/s"]
+    if gemm:
+        parts += ["GEMM, float32 (no TF32), square m = n = k: TFLOP/s = 2 m^3 / time",
+                  _markdown(_throughput_rows(gemm, False),
+                            ["Op", "Size", "Hologram", "Hologram TFLOP/s", torch, "PyTorch TFLOP/s",
+                             "Ratio vs PyTorch"]), ""]
+    calls = [r for r in results if r.unit == "s"]
+    if calls:
+        parts += ["End-to-end call into a preallocated output: time per call",
+                  _markdown(_call_rows(calls), ["Call", "Hologram", torch, "Speedup vs PyTorch"]), ""]
+    return "\n".join(parts).rstrip()
+
+
+def device_notes(results: Sequence[DeviceResult]) -> list[str]:
+    """Targets, skip reasons, notes and failed checks, once each."""
+    out = [f"targets: elementwise rows at \u2265 {TARGET_MIN_N >> 20}M elements reach \u2265 "
+           f"{TARGET_COPY_PCT:.0f}% of the copy bandwidth and \u2265 {TARGET_TORCH_RATIO:g}x PyTorch"]
+    judged = [r for r in results if r.meets_target() is not None]
+    if judged:
+        missed = [r.name for r in judged if not r.meets_target()]
+        out.append("targets missed by: " + ", ".join(missed) if missed else "targets met by every judged row")
+    if any(t.spread > NOISY for r in results for t in r.timings.values()):
+        out.append(f"~ noisy: the samples' interquartile range exceeds {NOISY:.0%} of their median")
+    for r in results:
+        # A reason of the whole run (no CUDA, no PyTorch) once; a size that did not fit, per case.
+        out += [f"{impl} skipped: {why}" if impl == "torch" and not why.startswith("does not fit")
+                else f"{r.name}: {impl} skipped: {why}" for impl, why in r.skipped.items()]
+        out += r.notes
+    out += [f"CHECK FAILED, {r.name}: {r.error}" for r in results if r.error]
+    return list(dict.fromkeys(out))
+
+
+def render_device(results: Sequence[DeviceResult], machine: dict[str, Any], config: Any = None,
+                  unicode: bool = True) -> str:
+    """The device suite's text report: header, tables, notes."""
+    text = device_header(machine, config) + "\n\n" + device_tables(results)
+    text += "\n\nNotes:\n" + "\n".join(f"- {n}" for n in device_notes(results))
+    return text if unicode else text.translate(_ASCII)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["BenchError", "Result", "Timing"]
+__all__ = ["BenchError", "DeviceResult", "Result", "Timing"]
 
 
 @dataclass
@@ -78,6 +78,89 @@ class Result:
         d["shape"] = list(self.shape)
         d["tags"] = list(self.tags)
         d["speedups"] = self.speedups()
+        return d
+
+
+# Elementwise rows at this many elements or more are held to the targets below.
+TARGET_MIN_N = 64 << 20
+TARGET_COPY_PCT = 85.0  # % of the measured device-to-device copy bandwidth
+TARGET_TORCH_RATIO = 0.95  # x PyTorch's throughput
+
+
+@dataclass
+class DeviceResult:
+    """One case of the device suite: throughput (GB/s or TFLOP/s) or time per call.
+
+    ``timings`` are keyed ``"impl/mode"``: mode ``"out"`` for the throughput
+    rows; ``"amortized"`` (N calls, then one synchronize) and ``"sync-each"``
+    (a synchronize after every call) for the ``add call`` row.
+    """
+
+    name: str  # "add 16M"
+    op: str
+    size: str
+    n: int
+    shape: tuple[int, ...]
+    unit: str  # "GB/s", "TFLOP/s" or "s"
+    work: float  # bytes or flops per call (0 for a time-only row)
+    timings: dict[str, Timing] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)  # impl -> why it has no timings
+    notes: list[str] = field(default_factory=list)
+    error: str | None = None  # an output failed the correctness check: nothing was timed
+    copy_rate: float | None = None  # Hologram's measured copy GB/s at this size
+    torch_copy_rate: float | None = None
+
+    def timing(self, impl: str, mode: str = "out") -> Timing | None:
+        return self.timings.get(f"{impl}/{mode}")
+
+    def median(self, impl: str, mode: str = "out") -> float | None:
+        """Median seconds per call of ``impl`` in ``mode``, if it ran."""
+        t = self.timing(impl, mode)
+        return None if t is None else t.median_s
+
+    def rate(self, impl: str, mode: str = "out") -> float | None:
+        """GB/s or TFLOP/s of ``impl``, if it ran (None for a time-only row)."""
+        seconds = self.median(impl, mode)
+        if seconds is None or seconds <= 0 or self.work <= 0:
+            return None
+        return self.work / seconds / (1e12 if self.unit == "TFLOP/s" else 1e9)
+
+    def ratio(self, mode: str = "out") -> float | None:
+        """Hologram's throughput over PyTorch's (time-only rows: PyTorch's time over Hologram's)."""
+        ours, theirs = self.median("hologram", mode), self.median("torch", mode)
+        if ours is None or theirs is None or ours <= 0:
+            return None
+        return theirs / ours
+
+    def pct_of_copy(self, impl: str = "hologram") -> float | None:
+        """``impl``'s GB/s as a percentage of its own measured copy bandwidth at this size."""
+        copy = self.copy_rate if impl == "hologram" else self.torch_copy_rate
+        rate = self.rate(impl)
+        if rate is None or not copy or self.op == "copy":
+            return None
+        return 100.0 * rate / copy
+
+    def meets_target(self) -> bool | None:
+        """At >= 64M elements: >= 85% of copy bandwidth and >= 0.95x PyTorch (None: not judged)."""
+        pct, ratio = self.pct_of_copy(), self.ratio()
+        if self.unit != "GB/s" or self.op == "copy" or self.n < TARGET_MIN_N or pct is None:
+            return None
+        return pct >= TARGET_COPY_PCT and (ratio is None or ratio >= TARGET_TORCH_RATIO)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: every field, plus the table's figures."""
+        d = asdict(self)
+        d["shape"] = list(self.shape)
+        modes = sorted({t.mode for t in self.timings.values()}) or ["out"]
+        d["figures"] = {mode: {
+            "hologram_s": self.median("hologram", mode), "torch_s": self.median("torch", mode),
+            "hologram_rate": self.rate("hologram", mode), "torch_rate": self.rate("torch", mode),
+            "ratio": self.ratio(mode)} for mode in modes}
+        main = d["figures"].get("out") or d["figures"].get("amortized") or {}
+        d.update(main)
+        d["pct_of_copy"] = self.pct_of_copy()
+        d["torch_pct_of_copy"] = self.pct_of_copy("torch")
+        d["meets_target"] = self.meets_target()
         return d
 
 

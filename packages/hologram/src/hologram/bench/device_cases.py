@@ -1,0 +1,251 @@
+"""The device suite's cases: what each times in Hologram and in PyTorch, its work and its reference.
+
+A device backend (memory the CPU cannot address: CUDA, WebGPU) is measured by
+throughput, not by call overhead, so its cases differ from the CPU suite's:
+
+* memory-bound ops (``copy``, ``add``, ``relu``, ``gelu``, ``softmax`` over
+  rows of 1024 columns) at 1M, 16M and 256M float32 elements, in GB/s of
+  useful traffic (every input read once, the output written once);
+* float32 GEMM of square matrices at 1024..8192, in TFLOP/s (``2 m^3``);
+* ``add call 10K``: the end-to-end cost of one small call, in time.
+
+Every Hologram call writes into a preallocated output (the low-level
+``*_f32`` functions, ``hg.ops.*(..., out=)``), as does every PyTorch call.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import partial
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+import hologram as hg
+from hologram.bench import composed
+
+__all__ = ["CALL_N", "GEMM_ENV", "GEMM_SIZES", "SIZES", "SIZES_ENV", "SPECS", "DeviceCase", "Mismatch", "OpSpec",
+           "check", "reference", "select_device", "tolerance"]
+
+SIZES = (1 << 20, 1 << 24, 1 << 28)  # vector sizes: 1M, 16M, 256M elements
+GEMM_SIZES = (1024, 2048, 4096, 8192)
+QUICK_COUNT = 2  # --quick keeps the first two of each
+CALL_N = 10_000  # the end-to-end call case
+SOFTMAX_COLS = 1024
+VECTOR_OPS = ("copy", "add", "relu", "gelu", "softmax")
+# Test-only overrides of the sizes: comma-separated element counts / matrix sides.
+SIZES_ENV = "HOLOGRAM_BENCH_DEVICE_SIZES"
+GEMM_ENV = "HOLOGRAM_BENCH_DEVICE_GEMM"
+BYTES = 4  # float32
+_CHUNK = 1 << 22  # elements per correctness-check chunk (a multiple of the softmax row)
+_GEMM_ROWS = 64  # GEMM checks this many rows against a float64 product
+
+
+def size_label(n: int) -> str:
+    """``1M``, ``16M``, ``10K``, ``1024``: how a size is named in the table and by ``--filter``."""
+    if n >= 1 << 20 and n % (1 << 20) == 0:
+        return f"{n >> 20}M"
+    if n >= 10_000 and n % 1000 == 0:
+        return f"{n // 1000}K"
+    return str(n)
+
+
+@dataclass(frozen=True)
+class DeviceCase:
+    """One operation at one size on the device."""
+
+    op: str  # "copy", "add", "relu", "gelu", "softmax", "gemm" or "add call"
+    n: int  # elements of one input; GEMM: the side of the square matrices
+
+    @property
+    def kind(self) -> str:
+        """``"vector"`` (GB/s), ``"gemm"`` (TFLOP/s) or ``"call"`` (time per call)."""
+        return "gemm" if self.op == "gemm" else "call" if self.op == "add call" else "vector"
+
+    @property
+    def size(self) -> str:
+        return size_label(self.n)
+
+    @property
+    def name(self) -> str:
+        """``"add 16M"``, ``"gemm 2048"``: what ``--filter`` matches."""
+        return f"{self.op} {self.size}"
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The shape of every input and of the output."""
+        if self.kind == "gemm":
+            return (self.n, self.n)
+        if self.op == "softmax":
+            cols = math.gcd(self.n, SOFTMAX_COLS)
+            return (self.n // cols, cols)
+        return (self.n,)
+
+    @property
+    def unit(self) -> str:
+        return {"vector": "GB/s", "gemm": "TFLOP/s", "call": "s"}[self.kind]
+
+    @property
+    def work(self) -> float:
+        """Useful bytes moved (vector ops) or flops (GEMM) per call; 0 for the call case."""
+        if self.kind == "gemm":
+            return 2.0 * self.n**3
+        if self.kind == "call":
+            return 0.0
+        return float(SPECS[self.op].arrays * BYTES * self.n)
+
+    def matches(self, text: str) -> bool:
+        return text.strip().lower() in self.name.lower()
+
+
+def _env_sizes(name: str) -> tuple[int, ...] | None:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        sizes = tuple(int(part) for part in raw.split(",") if part.strip())
+    except ValueError as exc:
+        raise ValueError(f"{name} must be comma-separated positive integers, got {raw!r}") from exc
+    if not sizes or min(sizes) <= 0:
+        raise ValueError(f"{name} must be comma-separated positive integers, got {raw!r}")
+    return sizes
+
+
+def select_device(quick: bool = False, filter: str | None = None, sizes: Sequence[int] | None = None,
+                  gemm_sizes: Sequence[int] | None = None) -> list[DeviceCase]:
+    """The device cases of a run: per size the copy row first, then GEMM, then the small call.
+
+    ``sizes`` / ``gemm_sizes`` (else ``$HOLOGRAM_BENCH_DEVICE_SIZES`` /
+    ``$HOLOGRAM_BENCH_DEVICE_GEMM``) replace the defaults, for tests.
+    """
+    vec = tuple(sizes or _env_sizes(SIZES_ENV) or (SIZES[:QUICK_COUNT] if quick else SIZES))
+    mat = tuple(gemm_sizes or _env_sizes(GEMM_ENV) or (GEMM_SIZES[:QUICK_COUNT] if quick else GEMM_SIZES))
+    cases = [DeviceCase(op, n) for n in vec for op in VECTOR_OPS]
+    cases += [DeviceCase("gemm", n) for n in mat]
+    cases.append(DeviceCase("add call", CALL_N))
+    return [c for c in cases if not filter or c.matches(filter)]
+
+
+# -- the calls ------------------------------------------------------------------
+
+HgCall = Callable[[hg.Executor, list[hg.Buffer], hg.Buffer, DeviceCase], Callable[[], object]]
+TorchCall = Callable[[ModuleType, list[Any], Any], Callable[[], object]]
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    """How one op is called in each library, and what its correctness check allows."""
+
+    arity: int  # inputs
+    arrays: int  # arrays of n float32 moved per call (inputs read + output written)
+    hg_code: str
+    torch_code: str
+    hologram: HgCall
+    torch: TorchCall
+    rtol: float = 1e-4
+    atol: float = 1e-5
+
+
+def _gemm_hg(ex: hg.Executor, ins: list[hg.Buffer], out: hg.Buffer, case: DeviceCase) -> Callable[[], object]:
+    m = case.n
+    return partial(hg.gemm_f32, ex, ins[0], ins[1], out, m, m, m)
+
+
+SPECS: dict[str, OpSpec] = {
+    "copy": OpSpec(1, 2, "hg.buffer_copy(ex, src, dst, n)", "dst.copy_(src)",
+                   lambda ex, i, o, c: partial(hg.buffer_copy, ex, i[0], o, c.n),
+                   lambda t, i, o: partial(o.copy_, i[0]), rtol=0.0, atol=0.0),
+    "add": OpSpec(2, 3, "hg.vector_add_f32(ex, a, b, c, n)", "torch.add(a, b, out=c)",
+                  lambda ex, i, o, c: partial(hg.vector_add_f32, ex, i[0], i[1], o, c.n),
+                  lambda t, i, o: partial(t.add, i[0], i[1], out=o), rtol=1e-5, atol=1e-6),
+    "relu": OpSpec(1, 2, "hg.vector_relu_f32(ex, a, c, n)", "torch.clamp_min(a, 0, out=c)",
+                   lambda ex, i, o, c: partial(hg.vector_relu_f32, ex, i[0], o, c.n),
+                   lambda t, i, o: partial(t.clamp_min, i[0], 0.0, out=o), rtol=0.0, atol=0.0),
+    "gelu": OpSpec(1, 2, "hg.gelu_f32(ex, a, c, n)", "F.gelu(a, out=c)",
+                   lambda ex, i, o, c: partial(hg.gelu_f32, ex, i[0], o, c.n),
+                   lambda t, i, o: partial(t.nn.functional.gelu, i[0], out=o)),
+    "softmax": OpSpec(1, 2, "hg.ops.softmax(ex, a, out=c)  # rows of 1024", "torch.softmax(a, -1, out=c)",
+                      lambda ex, i, o, c: partial(hg.ops.softmax, ex, i[0], out=o),
+                      lambda t, i, o: partial(t.softmax, i[0], -1, out=o), rtol=1e-3, atol=1e-7),
+    "gemm": OpSpec(2, 3, "hg.gemm_f32(ex, a, b, c, m, n, k)", "torch.matmul(a, b, out=c)", _gemm_hg,
+                   lambda t, i, o: partial(t.matmul, i[0], i[1], out=o), rtol=1e-3),
+    "add call": OpSpec(2, 3, "hg.vector_add_f32(ex, a, b, c, n)", "torch.add(a, b, out=c)",
+                       lambda ex, i, o, c: partial(hg.vector_add_f32, ex, i[0], i[1], o, c.n),
+                       lambda t, i, o: partial(t.add, i[0], i[1], out=o), rtol=1e-5, atol=1e-6),
+}
+
+NOTES = {
+    "relu": "torch.relu has no out= form: preallocated PyTorch ReLU is torch.clamp_min(a, 0, out=c)",
+    "gemm": "GEMM is float32 on both sides: torch.backends.cuda.matmul.allow_tf32 = False for these rows",
+}
+
+
+def reference(op: str, xs: list[np.ndarray]) -> np.ndarray:
+    """The float64 result of ``op`` on float64 inputs (softmax: on 2-D rows; GEMM: ``xs[0] @ xs[1]``)."""
+    if op == "copy":
+        return xs[0]
+    if op in ("add", "add call"):
+        return xs[0] + xs[1]
+    if op == "relu":
+        return np.maximum(xs[0], 0.0)
+    if op == "gelu":
+        return 0.5 * xs[0] * composed.erfc(-xs[0] * 0.7071067811865476)
+    if op == "softmax":
+        e = np.exp(xs[0] - xs[0].max(axis=-1, keepdims=True))
+        return e / e.sum(axis=-1, keepdims=True)
+    if op == "gemm":
+        return xs[0] @ xs[1]
+    raise KeyError(op)
+
+
+def tolerance(case: DeviceCase) -> tuple[float, float]:
+    """``(rtol, atol)`` of the correctness check: loose float32 bounds."""
+    spec = SPECS[case.op]
+    if case.kind == "gemm":  # sums of k products of N(0, 1) values: they grow like sqrt(k)
+        return spec.rtol, 1e-3 * math.sqrt(case.n)
+    return spec.rtol, spec.atol
+
+
+class Mismatch(Exception):
+    """An output that does not match its float64 reference."""
+
+
+def _pairs(case: DeviceCase, got: np.ndarray,
+           inputs: list[np.ndarray]) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """``(first element, output part, float64 reference part)``, chunk by chunk (GEMM: a spread of rows)."""
+    if case.kind == "gemm":
+        rows = np.unique(np.linspace(0, case.n - 1, min(case.n, _GEMM_ROWS)).astype(np.intp))
+        a, b = (x.astype(np.float64) for x in (inputs[0][rows], inputs[1]))
+        yield 0, got.reshape(case.shape)[rows], reference("gemm", [a, b])
+        return
+    nrows, cols = case.shape if len(case.shape) == 2 else (case.n, 1)  # a row: softmax's unit
+    views = [x.reshape(nrows, cols) for x in inputs]
+    step = max(1, _CHUNK // cols)
+    for i in range(0, nrows, step):
+        part = [x[i:i + step].astype(np.float64) for x in views]
+        yield i * cols, got.reshape(nrows, cols)[i:i + step], reference(case.op, part)
+
+
+def check(case: DeviceCase, got: np.ndarray, inputs: list[np.ndarray], who: str) -> float:
+    """Max abs error of ``got`` against the float64 reference of ``inputs``.
+
+    Raises:
+        Mismatch: an element is off by more than :func:`tolerance` allows (or is NaN).
+    """
+    rtol, atol = tolerance(case)
+    worst = 0.0
+    for offset, out, expected in _pairs(case, got, inputs):
+        diff = np.abs(out.astype(np.float64) - expected)
+        worst = max(worst, float(diff.max()) if diff.size else 0.0)
+        bad = ~(diff <= atol + rtol * np.abs(expected))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            where = f"row {i // out.shape[-1]} of the checked rows" if case.kind == "gemm" else \
+                f"element {offset + i}"
+            raise Mismatch(f"{who} does not match the float64 reference: {where} is {float(out.flat[i])!r}, "
+                           f"expected {float(expected.flat[i])!r} (rtol {rtol:g}, atol {atol:g})")
+    return worst
