@@ -90,6 +90,23 @@ hg_status hg_buffer_allocate(hg_executor *ex, int64_t count, int32_t dtype, hg_b
     return HG_OK;
 }
 
+/* A buffer over caller memory (host or device) that `wrap` turns into a handle. */
+static hg_status adopt(hg_executor *ex, hg_status (*wrap)(void *, void *, uint64_t, void **), void *data,
+                       int64_t count, int32_t dtype, uint64_t nbytes, int32_t read_only, hg_buffer **out) {
+    if (!data && nbytes)
+        return hg__set_error(HG_ERR_INVALID_ARGUMENT, "cannot wrap a NULL pointer");
+    void *mem = NULL;
+    hg_status st = wrap(ex->ctx, data, nbytes, &mem);
+    if (st) return st;
+    hg_buffer *b = make_buffer(ex, mem, count, dtype, nbytes, 1, read_only != 0);
+    if (!b) {
+        if (ex->vt->unwrap) ex->vt->unwrap(ex->ctx, mem);
+        return hg__set_error(HG_ERR_OUT_OF_MEMORY, "out of memory allocating a buffer handle");
+    }
+    *out = b;
+    return HG_OK;
+}
+
 hg_status hg_buffer_wrap_host(hg_executor *ex, void *data, int64_t count, int32_t dtype,
                               int32_t read_only, hg_buffer **out) {
     uint64_t nbytes = 0;
@@ -99,18 +116,7 @@ hg_status hg_buffer_wrap_host(hg_executor *ex, void *data, int64_t count, int32_
         return hg__set_error(HG_ERR_NOT_HOST_ADDRESSABLE,
             "backend '%s' cannot use host memory in place: copy the data in with "
             "Buffer.from_numpy instead", ex->vt->name);
-    if (!data && nbytes)
-        return hg__set_error(HG_ERR_INVALID_ARGUMENT, "cannot wrap a NULL pointer");
-    void *mem = NULL;
-    st = ex->vt->wrap_host(ex->ctx, data, nbytes, &mem);
-    if (st) return st;
-    hg_buffer *b = make_buffer(ex, mem, count, dtype, nbytes, 1, read_only != 0);
-    if (!b) {
-        if (ex->vt->unwrap) ex->vt->unwrap(ex->ctx, mem);
-        return hg__set_error(HG_ERR_OUT_OF_MEMORY, "out of memory allocating a buffer handle");
-    }
-    *out = b;
-    return HG_OK;
+    return adopt(ex, ex->vt->wrap_host, data, count, dtype, nbytes, read_only, out);
 }
 
 void hg__buffer_drop_memory_locked(hg_buffer *b) {
@@ -156,6 +162,13 @@ void hg_buffer_release(hg_buffer *b) {
     hg_executor_release(ex);
 }
 
+/* The error of a pin on memory that is gone (ex->lock held). */
+static hg_status gone(const hg_buffer *b) {
+    return hg__set_error(HG_ERR_CLOSED, atomic_load(&b->ex->closed)
+        ? "the buffer's executor is closed: its memory is gone"
+        : "the buffer was freed: allocate a new one");
+}
+
 hg_status hg_buffer_pin(hg_buffer *b, void **host_data_out) {
     if (!b || !host_data_out)
         return hg__set_error(HG_ERR_INVALID_ARGUMENT, "hg_buffer_pin: arguments are required");
@@ -163,9 +176,7 @@ hg_status hg_buffer_pin(hg_buffer *b, void **host_data_out) {
     hg_status st = HG_OK;
     pthread_mutex_lock(&ex->lock);
     if (atomic_load(&b->freed) || !b->has_mem) {
-        st = hg__set_error(HG_ERR_CLOSED, atomic_load(&ex->closed)
-            ? "the buffer's executor is closed: its memory is gone"
-            : "the buffer was freed: allocate a new one");
+        st = gone(b);
     } else if (!b->host) {
         st = hg__set_error(HG_ERR_NOT_HOST_ADDRESSABLE,
             "this buffer lives in '%s' device memory, which the CPU cannot address: "
@@ -190,9 +201,7 @@ hg_status hg_buffer_pin_device(hg_buffer *b, void **device_ptr_out) {
     hg_status st = HG_OK;
     pthread_mutex_lock(&ex->lock);
     if (atomic_load(&b->freed) || !b->has_mem) {
-        st = hg__set_error(HG_ERR_CLOSED, atomic_load(&ex->closed)
-            ? "the buffer's executor is closed: its memory is gone"
-            : "the buffer was freed: allocate a new one");
+        st = gone(b);
     } else {
         void *ptr = b->nbytes ? ex->vt->device_ptr(ex->ctx, b->mem) : NULL;
         if (b->nbytes && !ptr) {
@@ -216,18 +225,7 @@ hg_status hg_buffer_wrap_device(hg_executor *ex, void *ptr, int64_t count, int32
     if (!HG_BACKEND_HAS(ex->vt, wrap_device))
         return hg__set_error(HG_ERR_NOT_HOST_ADDRESSABLE,
             "backend '%s' cannot adopt device memory in place: copy the data in instead", ex->vt->name);
-    if (!ptr && nbytes)
-        return hg__set_error(HG_ERR_INVALID_ARGUMENT, "cannot wrap a NULL device pointer");
-    void *mem = NULL;
-    st = ex->vt->wrap_device(ex->ctx, ptr, nbytes, &mem);
-    if (st) return st;
-    hg_buffer *b = make_buffer(ex, mem, count, dtype, nbytes, 1, read_only != 0);
-    if (!b) {
-        if (ex->vt->unwrap) ex->vt->unwrap(ex->ctx, mem);
-        return hg__set_error(HG_ERR_OUT_OF_MEMORY, "out of memory allocating a buffer handle");
-    }
-    *out = b;
-    return HG_OK;
+    return adopt(ex, ex->vt->wrap_device, ptr, count, dtype, nbytes, read_only, out);
 }
 
 void hg_buffer_unpin(hg_buffer *b) {
