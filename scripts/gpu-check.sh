@@ -11,7 +11,8 @@
 #
 #   scripts/gpu-check.sh [--quick] [--out DIR] [--wheelhouse DIR]
 #
-#   --quick          fewer hypothesis examples, the benchmark's --quick sizes
+#   --quick          for a short lease: the tests are the op suite and the CUDA tests on cuda only,
+#                    6 hypothesis examples each; the benchmark's --quick sizes
 #   --out DIR        where logs, junit XML and the benchmark JSON go (default: ./gpu-check-out)
 #   --wheelhouse DIR wheels of build tools the machine lacks (hatchling, cffi, ...), made on
 #                    a machine with internet by scripts/gpu-wheelhouse.sh
@@ -45,7 +46,11 @@ run_step() {
     local name=$1; shift
     local start=$SECONDS rc
     echo "== $name"
-    timeout "$step_timeout" "$@" 2>&1 | tee "$out/$name.log"
+    if declare -F "$1" >/dev/null; then  # a shell function: timeout cannot run it
+        "$@" 2>&1 | tee "$out/$name.log"
+    else
+        timeout "$step_timeout" "$@" 2>&1 | tee "$out/$name.log"
+    fi
     rc=${PIPESTATUS[0]}
     local took=$((SECONDS - start))
     if [ "$rc" -eq 0 ]; then
@@ -62,7 +67,7 @@ print_summary() {
     echo "== GPU check summary ($(date -u +%Y-%m-%dT%H:%MZ))"
     printf '%s\n' "${summary[@]}"
     if [ -f "$out/bench-cuda.json" ]; then
-        "$venv/bin/python" - "$out/bench-cuda.json" <<'PY' || true
+        "$python" - "$out/bench-cuda.json" <<'PY' || true
 import json, sys
 doc = json.load(open(sys.argv[1]))
 rows = doc.get("device_results") or doc.get("results") or []
@@ -80,13 +85,14 @@ nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap --format=csv
 command -v nvcc >/dev/null && nvcc --version | tail -n 2
 "$python" --version
 
-venv=$(mktemp -d)/venv
-# The system site-packages bring torch, numpy, pytest, hypothesis and NVIDIA's CUDA wheels.
-"$python" -m venv --system-site-packages "$venv"
-pip=("$venv/bin/python" -m pip install --quiet --no-index --no-cache-dir)
-missing=$("$venv/bin/python" - <<'PY'
+# Installed with --target into a fresh folder put on PYTHONPATH, not into a venv: the Python
+# that has torch may itself be a venv, whose packages a --system-site-packages venv would not see.
+site=$(mktemp -d)/site
+export PYTHONPATH="$site${PYTHONPATH:+:$PYTHONPATH}"
+pip=("$python" -m pip install --quiet --no-index --no-cache-dir --no-compile --target "$site")
+missing=$("$python" - <<'PY'
 import importlib.util
-need = {"hatchling": "hatchling", "cffi": "cffi", "pycparser": "pycparser", "numpy": "numpy",
+need = {"hatchling": "hatchling", "cffi": "cffi", "pycparser": "pycparser", "setuptools": "setuptools", "numpy": "numpy",
         "pytest": "pytest", "hypothesis": "hypothesis"}
 print(" ".join(dist for mod, dist in need.items() if importlib.util.find_spec(mod) is None))
 PY
@@ -97,29 +103,41 @@ if [ -n "$missing" ]; then
              "scripts/gpu-wheelhouse.sh on a machine that has it, then pass --wheelhouse DIR" >&2
         exit 2
     fi
+    # shellcheck disable=SC2086  # one word per missing distribution
     "${pip[@]}" --find-links "$wheelhouse" $missing || exit 2
 fi
 
-install() {
+build_and_install() {
     # No build isolation: the build tools come from this environment, nothing is fetched.
-    "${pip[@]}" --no-build-isolation --no-deps packages/hologram-core packages/hologram \
-        packages/hologram-torch packages/hologram-cuda \
-        && (cd /tmp && "$venv/bin/python" -m hologram.cli info)
+    local p
+    for p in hologram-core hologram hologram-torch hologram-cuda; do
+        echo "building and installing $p"
+        "${pip[@]}" --no-build-isolation --no-deps "packages/$p" || return 1
+    done
+    (cd /tmp && "$python" -m hologram.cli info && "$python" -c "
+import hologram as hg
+cuda = next((b for b in hg.backends() if b.name == 'cuda'), None)
+print('cuda backend:', cuda.status if cuda else 'not discovered', '|', cuda.device if cuda else '')")
 }
-run_step build-and-install install || { print_summary; exit 1; }
+run_step build-and-install build_and_install || { print_summary; exit 1; }
 
-py=("$venv/bin/python")
-examples=$([ "$quick" -eq 1 ] && echo ci || echo dev)
+py=("$python")
+cuda_tests=(packages/hologram/tests/test_ops_elementwise.py packages/hologram/tests/test_ops_reductions.py
+            packages/hologram/tests/test_ops_linalg.py packages/hologram-cuda/tests)
 # HOLOGRAM_TEST_BACKENDS makes a cuda that cannot run an error, not a skip.
-run_step tests env HOLOGRAM_TEST_BACKENDS=cpu,cuda HYPOTHESIS_PROFILE="$examples" \
-    "${py[@]}" -m pytest -q -p no:cacheprovider --junitxml="$out/tests.xml"
+if [ "$quick" -eq 1 ]; then
+    run_step tests env HOLOGRAM_TEST_BACKENDS=cuda HYPOTHESIS_PROFILE=quick \
+        "${py[@]}" -m pytest -q -p no:cacheprovider --junitxml="$out/tests.xml" "${cuda_tests[@]}" \
+        packages/hologram/tests/test_dlpack_device.py packages/hologram/tests/test_device_memory.py
+else
+    run_step tests env HOLOGRAM_TEST_BACKENDS=cpu,cuda HYPOTHESIS_PROFILE=dev \
+        "${py[@]}" -m pytest -q -p no:cacheprovider --junitxml="$out/tests.xml"
+fi
 
 if command -v compute-sanitizer >/dev/null; then
-    run_step memcheck env HOLOGRAM_TEST_BACKENDS=cuda HYPOTHESIS_PROFILE=ci \
+    run_step memcheck env HOLOGRAM_TEST_BACKENDS=cuda HYPOTHESIS_PROFILE=quick \
         compute-sanitizer --tool memcheck --leak-check full --error-exitcode 86 --print-limit 20 \
-        "${py[@]}" -m pytest -q -p no:cacheprovider -x packages/hologram/tests/test_ops_elementwise.py \
-        packages/hologram/tests/test_ops_reductions.py packages/hologram/tests/test_ops_linalg.py \
-        packages/hologram-cuda/tests
+        "${py[@]}" -m pytest -q -p no:cacheprovider -x "${cuda_tests[@]}"
 else
     summary+=("$(printf '%-22s FAIL  compute-sanitizer is not on the PATH' memcheck)"); failed=1
 fi

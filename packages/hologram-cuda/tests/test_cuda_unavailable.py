@@ -3,7 +3,7 @@
 These run wherever hologram-cuda is installed. On a machine without an NVIDIA
 GPU or driver (CI) they check the reason and the fallback; the GPU checks of the
 backend are the op suite (packages/hologram/tests/test_ops_*.py, which runs on
-every available backend) and test_cuda_device.py.
+every available backend) and test_cuda_device.py, which skips here.
 """
 
 from __future__ import annotations
