@@ -26,7 +26,7 @@ _ROLE = re.compile(r":(?:py:)?(?:class|func|meth|attr|mod|data|exc|obj|const):`(
 #: Modules whose public functions are generated at import.
 GENERATED = ("hologram.ops", "hologram.lowlevel")
 
-_KINDS = {
+_KINDS: dict[Any, Any] = {
     inspect.Parameter.POSITIONAL_ONLY: griffe.ParameterKind.positional_only,
     inspect.Parameter.POSITIONAL_OR_KEYWORD: griffe.ParameterKind.positional_or_keyword,
     inspect.Parameter.VAR_POSITIONAL: griffe.ParameterKind.var_positional,
