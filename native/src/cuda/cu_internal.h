@@ -137,39 +137,7 @@ static inline int cu_aligned16(const void *p) { return ((uintptr_t)p & 15u) == 0
 
 /* Every (op, kernel name) pair; each name has a float32 and a float64 kernel,
    cu_<name>_f32 and cu_<name>_f64 (cu_kernels.cu builds the table from it). */
-#define CU_KERNELS(X)                                   \
-    X(HG_OP_FILL, fill)                                 \
-    X(HG_OP_COPY, copy)                                 \
-    X(HG_OP_ADD, add)                                   \
-    X(HG_OP_SUB, sub)                                   \
-    X(HG_OP_MUL, mul)                                   \
-    X(HG_OP_DIV, div)                                   \
-    X(HG_OP_MAXIMUM, maximum)                           \
-    X(HG_OP_MINIMUM, minimum)                           \
-    X(HG_OP_ADD_SCALAR, add_scalar)                     \
-    X(HG_OP_MUL_SCALAR, mul_scalar)                     \
-    X(HG_OP_CLIP, clip)                                 \
-    X(HG_OP_NEG, neg)                                   \
-    X(HG_OP_ABS, abs)                                   \
-    X(HG_OP_RELU, relu)                                 \
-    X(HG_OP_SIGMOID, sigmoid)                           \
-    X(HG_OP_TANH, tanh)                                 \
-    X(HG_OP_EXP, exp)                                   \
-    X(HG_OP_LOG, log)                                   \
-    X(HG_OP_SQRT, sqrt)                                 \
-    X(HG_OP_GELU, gelu)                                 \
-    X(HG_OP_GELU_TANH, gelu_tanh)                       \
-    X(HG_OP_SUM, sum)                                   \
-    X(HG_OP_MAX, max)                                   \
-    X(HG_OP_MIN, min)                                   \
-    X(HG_OP_MEAN, mean)                                 \
-    X(HG_OP_SOFTMAX, softmax)                           \
-    X(HG_OP_LOG_SOFTMAX, log_softmax)                   \
-    X(HG_OP_MSE, mse)                                   \
-    X(HG_OP_CROSS_ENTROPY, cross_entropy)               \
-    X(HG_OP_BINARY_CROSS_ENTROPY, binary_cross_entropy) \
-    X(HG_OP_GEMM, gemm)                                 \
-    X(HG_OP_MATVEC, matvec)
+#define CU_KERNELS(X) HG_OP_LIST(X)
 
 #define CU_DECLARE_KERNEL(op, name)                               \
     hg_status cu_##name##_f32(void *ctx, const hg_op_args *args); \
