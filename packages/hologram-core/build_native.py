@@ -63,6 +63,26 @@ EXTRA_CDEF = """
 typedef struct hg_backend_vtable hg_backend_vtable;
 typedef struct hg_host_api hg_host_api;
 const hg_backend_vtable *hg_cpu_backend_entry(uint32_t host_abi_version, const hg_host_api *host_api);
+void hg_py_dlpack_capsule_destructor(void *capsule);
+"""
+
+# C beside the core in the extension module, where the Python C API is at hand. A DLPack
+# capsule's destructor runs when the capsule dies, often while an exception is being raised (a
+# consumer that refused the capsule): it must keep that exception, which Python code called
+# through ctypes cannot do.
+EXTRA_SOURCE = """
+typedef struct hg_py_managed { char dl_tensor[48]; void *manager_ctx; void (*deleter)(struct hg_py_managed *); }
+    hg_py_managed;
+
+void hg_py_dlpack_capsule_destructor(void *capsule) {
+    PyObject *self = (PyObject *)capsule;
+    if (!PyCapsule_IsValid(self, "dltensor")) return; /* consumed: the consumer calls the deleter */
+    PyObject *type, *value, *traceback;
+    PyErr_Fetch(&type, &value, &traceback);
+    hg_py_managed *managed = (hg_py_managed *)PyCapsule_GetPointer(self, "dltensor");
+    if (managed && managed->deleter) managed->deleter(managed);
+    PyErr_Restore(type, value, traceback);
+}
 """
 
 
@@ -79,7 +99,7 @@ def make_ffibuilder(native: Path | None = None) -> cffi.FFI:
         libraries += ["dl", "pthread"]
     ffibuilder.set_source(
         "hologram_core._native",
-        '#include "hologram/hologram.h"\n#include "cpu_backend.h"\n',
+        '#include "hologram/hologram.h"\n#include "cpu_backend.h"\n' + EXTRA_SOURCE,
         sources=native_sources(native),
         include_dirs=[str(native / "include"), str(native / "src" / "core"), str(native / "src" / "cpu")],
         define_macros=[("_GNU_SOURCE", None)],

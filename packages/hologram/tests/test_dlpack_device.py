@@ -111,6 +111,19 @@ def test_a_bad_stream_is_refused(dev: Device, stream: object) -> None:
     assert dev.live_allocations() == live - 1  # nothing stayed pinned
 
 
+def test_numpy_gets_the_device_capsule_and_refuses_it(dev: Device) -> None:
+    """NumPy asks without naming a device (dl_device=None), like torch: it is handed the device
+    capsule and refuses it with its own error (as for a torch CUDA tensor), which the capsule's
+    destructor keeps intact; the export's pin is released with the capsule."""
+    a = dev.ex.from_numpy(np.ones(4, np.float32))
+    live = dev.live_allocations()
+    with pytest.raises(RuntimeError, match="Unsupported device"):
+        np.from_dlpack(a)
+    gc.collect()
+    a.free()
+    assert dev.live_allocations() == live - 1
+
+
 def test_copies_and_other_devices_still_get_a_host_copy(dev: Device) -> None:
     x = np.linspace(0, 1, 9, dtype=np.float32)
     a = dev.ex.from_numpy(x)

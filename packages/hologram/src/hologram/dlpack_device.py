@@ -51,13 +51,12 @@ _Deleter = ctypes.CFUNCTYPE(None, ctypes.POINTER(_DLManagedTensor))
 _DLManagedTensor._fields_ = [("dl_tensor", _DLTensor), ("manager_ctx", ctypes.c_void_p), ("deleter", _Deleter)]
 
 _api = ctypes.pythonapi
-# The destructor gets the dying capsule as a raw pointer: wrapping it in a py_object would
-# take a reference to an object whose count is already zero (and free it a second time).
-_CapsuleDestructor = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
-_raw_is_valid = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p)(("PyCapsule_IsValid", _api))
-_raw_get_pointer = ctypes.PYFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p, ctypes.c_char_p)(("PyCapsule_GetPointer", _api))
+# The capsule destructor is C in hologram-core's extension module: it runs while a refusing
+# consumer's exception is pending, which it must keep (and calls the deleter if nobody took the
+# tensor).
+_CAPSULE_DESTRUCTOR = int(ffi.cast("uintptr_t", ffi.addressof(lib, "hg_py_dlpack_capsule_destructor")))
 _api.PyCapsule_New.restype = ctypes.py_object
-_api.PyCapsule_New.argtypes = [ctypes.c_void_p, ctypes.c_char_p, _CapsuleDestructor]
+_api.PyCapsule_New.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p]
 _api.PyCapsule_IsValid.restype = ctypes.c_int
 _api.PyCapsule_IsValid.argtypes = [ctypes.py_object, ctypes.c_char_p]
 _api.PyCapsule_GetPointer.restype = ctypes.c_void_p
@@ -81,13 +80,6 @@ def _release(address: int) -> None:
 @_Deleter
 def _deleter(managed: Any) -> None:
     _release(ctypes.addressof(managed.contents))
-
-
-@_CapsuleDestructor
-def _capsule_destructor(capsule: Any) -> None:
-    # A consumer renames the capsule when it takes the tensor (then the deleter is its business).
-    if _raw_is_valid(capsule, _CAPSULE):
-        _release(_raw_get_pointer(capsule, _CAPSULE))
 
 
 def _consumer_stream(stream: Any) -> int:
@@ -126,7 +118,7 @@ def export_capsule(buf: Buffer, stream: Any) -> Any:
     except BaseException:
         lib.hg_buffer_unpin(buf._h)
         raise
-    return _api.PyCapsule_New(address, _CAPSULE, _capsule_destructor)
+    return _api.PyCapsule_New(address, _CAPSULE, _CAPSULE_DESTRUCTOR)
 
 
 class _ProducerMemory:
