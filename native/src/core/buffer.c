@@ -162,59 +162,47 @@ void hg_buffer_release(hg_buffer *b) {
     hg_executor_release(ex);
 }
 
-/* The error of a pin on memory that is gone (ex->lock held). */
-static hg_status gone(const hg_buffer *b) {
-    return hg__set_error(HG_ERR_CLOSED, atomic_load(&b->ex->closed)
-        ? "the buffer's executor is closed: its memory is gone"
-        : "the buffer was freed: allocate a new one");
+/* Pins b's memory for an export and gives its address: the host view, or with
+   `device` the address the backend's own device uses (NULL for 0 bytes). */
+static hg_status pin(hg_buffer *b, int device, void **address_out) {
+    hg_executor *ex = b->ex;
+    hg_status st = HG_OK;
+    void *address = NULL;
+    pthread_mutex_lock(&ex->lock);
+    if (atomic_load(&b->freed) || !b->has_mem) {
+        st = hg__set_error(HG_ERR_CLOSED, atomic_load(&ex->closed)
+            ? "the buffer's executor is closed: its memory is gone"
+            : "the buffer was freed: allocate a new one");
+    } else if (!device && !b->host) {
+        st = hg__set_error(HG_ERR_NOT_HOST_ADDRESSABLE,
+            "this buffer lives in '%s' device memory, which the CPU cannot address: "
+            "copy it out with Buffer.to_bytes() or read it with a copy", ex->vt->name);
+    } else if (device && b->nbytes && !(address = ex->vt->device_ptr(ex->ctx, b->mem))) {
+        st = hg__set_error(HG_ERR_NOT_HOST_ADDRESSABLE,
+            "backend '%s' has no device address for this buffer", ex->vt->name);
+    } else {
+        b->pins++;
+        atomic_fetch_add(&b->refs, 1);
+        *address_out = device ? address : b->host;
+    }
+    pthread_mutex_unlock(&ex->lock);
+    return st;
 }
 
 hg_status hg_buffer_pin(hg_buffer *b, void **host_data_out) {
     if (!b || !host_data_out)
         return hg__set_error(HG_ERR_INVALID_ARGUMENT, "hg_buffer_pin: arguments are required");
-    hg_executor *ex = b->ex;
-    hg_status st = HG_OK;
-    pthread_mutex_lock(&ex->lock);
-    if (atomic_load(&b->freed) || !b->has_mem) {
-        st = gone(b);
-    } else if (!b->host) {
-        st = hg__set_error(HG_ERR_NOT_HOST_ADDRESSABLE,
-            "this buffer lives in '%s' device memory, which the CPU cannot address: "
-            "copy it out with Buffer.to_bytes() or read it with a copy", ex->vt->name);
-    } else {
-        b->pins++;
-        atomic_fetch_add(&b->refs, 1);
-        *host_data_out = b->host;
-    }
-    pthread_mutex_unlock(&ex->lock);
-    return st;
+    return pin(b, 0, host_data_out);
 }
 
 hg_status hg_buffer_pin_device(hg_buffer *b, void **device_ptr_out) {
     if (!b || !device_ptr_out)
         return hg__set_error(HG_ERR_INVALID_ARGUMENT, "hg_buffer_pin_device: arguments are required");
-    hg_executor *ex = b->ex;
-    if (!HG_BACKEND_HAS(ex->vt, device_ptr))
+    if (!HG_BACKEND_HAS(b->ex->vt, device_ptr))
         return hg__set_error(HG_ERR_NOT_HOST_ADDRESSABLE,
             "backend '%s' does not export its memory in place: copy it out with Buffer.to_numpy()",
-            ex->vt->name);
-    hg_status st = HG_OK;
-    pthread_mutex_lock(&ex->lock);
-    if (atomic_load(&b->freed) || !b->has_mem) {
-        st = gone(b);
-    } else {
-        void *ptr = b->nbytes ? ex->vt->device_ptr(ex->ctx, b->mem) : NULL;
-        if (b->nbytes && !ptr) {
-            st = hg__set_error(HG_ERR_NOT_HOST_ADDRESSABLE,
-                "backend '%s' has no device address for this buffer", ex->vt->name);
-        } else {
-            b->pins++;
-            atomic_fetch_add(&b->refs, 1);
-            *device_ptr_out = ptr;
-        }
-    }
-    pthread_mutex_unlock(&ex->lock);
-    return st;
+            b->ex->vt->name);
+    return pin(b, 1, device_ptr_out);
 }
 
 hg_status hg_buffer_wrap_device(hg_executor *ex, void *ptr, int64_t count, int32_t dtype,

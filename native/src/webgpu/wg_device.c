@@ -59,26 +59,25 @@ typedef struct request_result {
     char message[384];
 } request_result;
 
-static void on_adapter(WGPURequestAdapterStatus status, WGPUAdapter adapter, WGPUStringView message,
-                       void *userdata1, void *userdata2) {
-    (void)userdata2;
-    request_result *r = userdata1;
-    r->ok = status == WGPURequestAdapterStatus_Success && adapter;
-    r->object = adapter;
+/* What both request callbacks record (their signatures differ only in types). */
+static void finish_request(request_result *r, int ok, void *object, WGPUStringView message) {
+    r->ok = ok && object;
+    r->object = object;
     copy_view(r->message, sizeof r->message, message);
     flatten(r->message);
     r->done = 1;
 }
 
+static void on_adapter(WGPURequestAdapterStatus status, WGPUAdapter adapter, WGPUStringView message,
+                       void *userdata1, void *userdata2) {
+    (void)userdata2;
+    finish_request(userdata1, status == WGPURequestAdapterStatus_Success, adapter, message);
+}
+
 static void on_device(WGPURequestDeviceStatus status, WGPUDevice device, WGPUStringView message,
                       void *userdata1, void *userdata2) {
     (void)userdata2;
-    request_result *r = userdata1;
-    r->ok = status == WGPURequestDeviceStatus_Success && device;
-    r->object = device;
-    copy_view(r->message, sizeof r->message, message);
-    flatten(r->message);
-    r->done = 1;
+    finish_request(userdata1, status == WGPURequestDeviceStatus_Success, device, message);
 }
 
 /* Validation and out-of-memory errors of queued work arrive here, possibly
