@@ -19,8 +19,10 @@ is copied behind the caller's back:
   copy=False)`` raises ``ValueError`` (a copy is needed).
 * :meth:`Buffer.memoryview` and ``memoryview(buf)`` raise
   :class:`NotHostAddressableError`.
-* ``__dlpack__`` raises :class:`NotHostAddressableError` unless the consumer
-  accepts a copy (``np.from_dlpack(buf, copy=True)``), which it then gets.
+* ``__dlpack__`` hands the memory out in place only on a backend that exports
+  device addresses (CUDA), to a consumer on its device; otherwise it raises
+  :class:`NotHostAddressableError` unless the consumer accepts a copy
+  (``np.from_dlpack(buf, copy=True)``), which it then gets.
 * :meth:`Executor.wrap` / :meth:`Executor.wrap_address` raise
   :class:`NotHostAddressableError`; :meth:`Executor.from_numpy` copies in once.
 """
@@ -397,8 +399,8 @@ class Buffer:
         ``BufferError``, as the DLPack protocol prescribes) naming the remedy.
         """
         if not lib.hg_backend_host_addressable(self._exec._info.handle):
-            own = self.__dlpack_device__()
-            if copy is not True and (dl_device is None or tuple(dl_device) == own) and self._exports_device_memory():
+            in_place = dl_device is None or tuple(dl_device) == self.__dlpack_device__()
+            if copy is not True and in_place and self._exec._exports_device_memory:
                 from hologram.dlpack_device import export_capsule
 
                 return export_capsule(self, stream)  # in place, on the backend's device (CUDA)
@@ -420,10 +422,6 @@ class Buffer:
             kwargs.pop("max_version", None)
             return view.__dlpack__(**kwargs)
 
-    def _exports_device_memory(self) -> bool:
-        """True when the backend hands out device addresses (DLPack in place on its device)."""
-        return bool(lib.hg_backend_exports_device_memory(self._exec._info.handle))
-
     def _dlpack_host_copy(self, max_version: tuple[int, int] | None, dl_device: tuple[int, int] | None,
                           copy: bool | None) -> Any:
         """``__dlpack__`` of device memory: a capsule of a host copy, when the consumer allows one."""
@@ -431,8 +429,8 @@ class Buffer:
         self._on_device(what)  # a freed buffer reports ClosedError before anything else
         to_cpu = dl_device is not None and tuple(dl_device) == (_DLPACK_CPU, 0)
         if dl_device is not None and not to_cpu:
-            # The backend's device handles never reach Python, so even a consumer on the
-            # buffer's own device cannot get this memory in place.
+            # Only a backend that exports device addresses hands memory to another device's
+            # consumer in place (and only on its own device): here a host copy is all there is.
             raise NotHostAddressableError(self._device_message(
                 what, f"it can only be exported as a copy on the CPU, not to device {tuple(dl_device)}: "
                 "use np.from_dlpack(buf, copy=True) or buf.to_numpy() (one bulk copy)"))

@@ -75,11 +75,18 @@ class Executor:
         place. When False (device memory, as on a GPU) nothing is shared with
         the host: :meth:`Buffer.to_numpy` / :meth:`Buffer.to_bytes` and
         :meth:`from_numpy` are one bulk copy each, while the zero-copy calls
-        (:meth:`wrap`, :meth:`wrap_address`, :meth:`Buffer.memoryview`,
-        ``__dlpack__`` without ``copy=True``) raise
-        :class:`~hologram.NotHostAddressableError`. Ops run the same either way.
+        (:meth:`wrap`, :meth:`wrap_address`, :meth:`Buffer.memoryview`) raise
+        :class:`~hologram.NotHostAddressableError`, and so does ``__dlpack__``
+        without ``copy=True`` unless the backend exports its device memory in
+        place (CUDA: to consumers on its device). Ops run the same either way.
         """
         return bool(lib.hg_backend_host_addressable(self._info.handle))
+
+    @property
+    def _exports_device_memory(self) -> bool:
+        """True when the backend hands out device addresses and adopts foreign ones (DLPack in
+        place on its own device: CUDA)."""
+        return bool(lib.hg_backend_exports_device_memory(self._info.handle))
 
     def _cannot_wrap(self, what: str) -> NotHostAddressableError:
         """The error of a zero-copy call this executor cannot serve, with the copying remedy."""

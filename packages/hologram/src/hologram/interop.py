@@ -72,7 +72,7 @@ def from_dlpack(obj: Any, executor: Executor | None = None) -> Buffer:
 
 def _on_device_of(obj: Any, executor: Executor) -> bool:
     """True when ``obj``'s DLPack memory lives on ``executor``'s device and the backend adopts it."""
-    if not lib.hg_backend_exports_device_memory(executor.backend_info.handle):
+    if not executor._exports_device_memory:
         return False
     try:
         device = tuple(obj.__dlpack_device__())
