@@ -95,9 +95,12 @@ hg_status hg_executor_stream_handle(hg_executor *ex, uint64_t *handle_out) {
     if (!ex || !handle_out)
         return hg__set_error(HG_ERR_INVALID_ARGUMENT, "hg_executor_stream_handle: arguments are required");
     *handle_out = 0;
-    if (atomic_load(&ex->closed)) return hg__set_error(HG_ERR_CLOSED, "the executor is closed");
-    if (HG_BACKEND_HAS(ex->vt, stream_handle)) *handle_out = ex->vt->stream_handle(ex->ctx);
-    return HG_OK;
+    hg__enter(ex); /* the context stays alive while it is read (see core.h) */
+    hg_status st = HG_OK;
+    if (atomic_load(&ex->closed)) st = hg__set_error(HG_ERR_CLOSED, "the executor is closed");
+    else if (HG_BACKEND_HAS(ex->vt, stream_handle)) *handle_out = ex->vt->stream_handle(ex->ctx);
+    hg__leave(ex);
+    return st;
 }
 
 hg_status hg_executor_export_fence(hg_executor *ex, uint64_t consumer) {
