@@ -58,32 +58,22 @@ def native_sources(native: Path) -> list[str]:
 
 
 # The binding's own cdef, beside hologram.h: the CPU backend entry, so Python
-# can name the library and symbol to load it like any plugin.
+# can name the library and symbol to load it like any plugin, and the entry
+# points of binding/.
 EXTRA_CDEF = """
 typedef struct hg_backend_vtable hg_backend_vtable;
 typedef struct hg_host_api hg_host_api;
 const hg_backend_vtable *hg_cpu_backend_entry(uint32_t host_abi_version, const hg_host_api *host_api);
 void hg_py_dlpack_capsule_destructor(void *capsule);
+int hg_py_install_fast_calls(void);
 """
 
-# C beside the core in the extension module, where the Python C API is at hand. A DLPack
-# capsule's destructor runs when the capsule dies, often while an exception is being raised (a
-# consumer that refused the capsule): it must keep that exception, which Python code called
-# through ctypes cannot do.
-EXTRA_SOURCE = """
-typedef struct hg_py_managed { char dl_tensor[48]; void *manager_ctx; void (*deleter)(struct hg_py_managed *); }
-    hg_py_managed;
 
-void hg_py_dlpack_capsule_destructor(void *capsule) {
-    PyObject *self = (PyObject *)capsule;
-    if (!PyCapsule_IsValid(self, "dltensor")) return; /* consumed: the consumer calls the deleter */
-    PyObject *type, *value, *traceback;
-    PyErr_Fetch(&type, &value, &traceback);
-    hg_py_managed *managed = (hg_py_managed *)PyCapsule_GetPointer(self, "dltensor");
-    if (managed && managed->deleter) managed->deleter(managed);
-    PyErr_Restore(type, value, traceback);
-}
-"""
+def binding_sources(root: Path = HERE) -> str:
+    """The C files of ``binding/``, as one text: C that needs the Python C API
+    (the DLPack capsule destructor, the METH_FASTCALL op entry points), compiled
+    into the extension module beside the cffi binding."""
+    return "\n".join(p.read_text() for p in sorted((root / "binding").glob("*.c")))
 
 
 def make_ffibuilder(native: Path | None = None) -> cffi.FFI:
@@ -99,7 +89,8 @@ def make_ffibuilder(native: Path | None = None) -> cffi.FFI:
         libraries += ["dl", "pthread"]
     ffibuilder.set_source(
         "hologram_core._native",
-        '#include "hologram/hologram.h"\n#include "cpu_backend.h"\n' + EXTRA_SOURCE,
+        '#include <string.h>\n#include "hologram/hologram.h"\n#include "cpu_backend.h"\n'
+        + binding_sources(),
         sources=native_sources(native),
         include_dirs=[str(native / "include"), str(native / "src" / "core"), str(native / "src" / "cpu")],
         define_macros=[("_GNU_SOURCE", None)],

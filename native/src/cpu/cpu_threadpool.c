@@ -1,8 +1,14 @@
 /*
  * cpu_threadpool.c -- persistent workers for the CPU backend.
  *
- * A job is (fn, arg, n, grain) cut into fixed chunks that the caller and any
- * awake workers claim from one atomic counter. The caller never waits for a
+ * A job is (fn, arg, n, grain) cut into fixed chunks. Chunk c belongs to
+ * thread c % threads (the caller is thread 0): each thread first claims its
+ * own chunks from its own counter, then steals what is left of the others'.
+ * So a job that repeats (a training loop calling the same op on the same
+ * buffers) finds each part of its data in the cache of the core that touched
+ * it last time; claiming from one shared counter let the chunks move between
+ * cores from call to call, and a 10K-element add on two threads was slower
+ * than on one. The caller never waits for a
  * worker that has not joined: in a process shared with PyTorch's or NumPy's
  * own threads a worker may be descheduled for a whole time slice, and an op
  * must not stall behind it. Joining goes through one atomic state word:
@@ -56,30 +62,41 @@ static struct {
     hg_cpu_task_fn fn;
     void *arg;
     int64_t n, grain, chunks;
-    atomic_int_fast64_t next_chunk;
     atomic_int_fast64_t done_chunks;
     _Atomic uint64_t state;
 
     pthread_mutex_t sleep_lock;
     pthread_cond_t wake;
-    int sleepers; /* guarded by sleep_lock */
+    /* Changed under sleep_lock, read without it by a caller deciding whether
+       to signal: the caller stores the new job, then loads sleepers; a worker
+       stores sleepers, then loads the job (both sequentially consistent), so
+       one of them always sees the other. */
+    atomic_int sleepers;
 } pool = {.init_lock = PTHREAD_MUTEX_INITIALIZER,
           .sleep_lock = PTHREAD_MUTEX_INITIALIZER,
           .wake = PTHREAD_COND_INITIALIZER,
           .state = CLOSED_BIT};
 
+/* next_own[t]: how many of thread t's chunks (t, t + threads, ...) have been
+   claimed, by t or by a thief; one cache line each so claims do not contend. */
+#define MAX_THREADS 256
+static struct {
+    _Alignas(64) atomic_int_fast64_t claimed;
+} next_own[MAX_THREADS];
+
 static int count_cpus(void) {
     const char *env = getenv("HOLOGRAM_NUM_THREADS");
     if (env && env[0]) {
         long v = strtol(env, NULL, 10);
-        if (v >= 1 && v <= 1024) return (int)v;
+        if (v >= 1) return v < MAX_THREADS ? (int)v : MAX_THREADS;
     }
 #ifdef CPU_COUNT
     cpu_set_t set;
-    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+        return CPU_COUNT(&set) < MAX_THREADS ? CPU_COUNT(&set) : MAX_THREADS;
 #endif
     long online = sysconf(_SC_NPROCESSORS_ONLN);
-    return online > 0 ? (int)online : 1;
+    return online > 0 ? (online < MAX_THREADS ? (int)online : MAX_THREADS) : 1;
 }
 
 static int64_t now_ns(void) {
@@ -88,14 +105,19 @@ static int64_t now_ns(void) {
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static void run_chunks(void) {
+/* Runs thread `self`'s chunks, then steals from the others in turn. */
+static void run_chunks(int self) {
     const int64_t chunks = pool.chunks, n = pool.n, grain = pool.grain;
-    for (;;) {
-        const int64_t c = atomic_fetch_add(&pool.next_chunk, 1);
-        if (c >= chunks) break;
-        const int64_t begin = c * grain;
-        pool.fn(pool.arg, begin, begin + grain < n ? begin + grain : n);
-        atomic_fetch_add(&pool.done_chunks, 1);
+    const int threads = pool.threads;
+    for (int i = 0; i < threads; i++) {
+        const int owner = (self + i) % threads;
+        for (;;) {
+            const int64_t c = owner + atomic_fetch_add(&next_own[owner].claimed, 1) * threads;
+            if (c >= chunks) break;
+            const int64_t begin = c * grain;
+            pool.fn(pool.arg, begin, begin + grain < n ? begin + grain : n);
+            atomic_fetch_add(&pool.done_chunks, 1);
+        }
     }
 }
 
@@ -108,8 +130,8 @@ static int try_enter(uint64_t gen) {
     return 0;
 }
 
-static void *worker_main(void *unused) {
-    (void)unused;
+static void *worker_main(void *index) {
+    const int self = (int)(intptr_t)index;
     uint64_t seen = atomic_load(&pool.state) >> 32;
     for (;;) {
         uint64_t s;
@@ -123,14 +145,14 @@ static void *worker_main(void *unused) {
             if (!spin_until) spin_until = t + SPIN_NANOSECONDS;
             if (t < spin_until) continue;
             pthread_mutex_lock(&pool.sleep_lock);
-            pool.sleepers++;
+            atomic_fetch_add(&pool.sleepers, 1);
             while ((atomic_load(&pool.state) >> 32) == seen) pthread_cond_wait(&pool.wake, &pool.sleep_lock);
-            pool.sleepers--;
+            atomic_fetch_sub(&pool.sleepers, 1);
             pthread_mutex_unlock(&pool.sleep_lock);
         }
         seen = s >> 32;
         if (try_enter(seen)) {
-            run_chunks();
+            run_chunks(self);
             atomic_fetch_sub(&pool.state, 1);
         }
     }
@@ -146,7 +168,7 @@ static void reset_after_fork(void) {
     pthread_mutex_init(&pool.init_lock, NULL);
     pthread_mutex_init(&pool.sleep_lock, NULL);
     pthread_cond_init(&pool.wake, NULL);
-    pool.sleepers = 0;
+    atomic_store(&pool.sleepers, 0);
 }
 
 static void ensure_started(void) {
@@ -159,12 +181,15 @@ static void ensure_started(void) {
             atfork_registered = 1;
         }
         int wanted = count_cpus(), started = 1;
+        /* Workers read pool.threads only inside a job, after this store is
+           published by the job's state word. */
         for (int i = 1; i < wanted; i++) {
             pthread_t t;
             pthread_attr_t attr;
             pthread_attr_init(&attr);
             pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-            if (pthread_create(&t, &attr, worker_main, NULL) == 0) started++;
+            /* Worker indices are dense: a refused thread leaves no hole. */
+            if (pthread_create(&t, &attr, worker_main, (void *)(intptr_t)started) == 0) started++;
             pthread_attr_destroy(&attr);
         }
         pool.threads = started; /* fewer if the system refused threads: still correct */
@@ -205,14 +230,16 @@ void hg_cpu_parallel_for(int64_t n, int64_t grain, hg_cpu_task_fn fn, void *arg)
     pool.n = n;
     pool.grain = grain;
     pool.chunks = (n + grain - 1) / grain;
-    atomic_store(&pool.next_chunk, 0);
+    for (int t = 0; t < pool.threads; t++) atomic_store(&next_own[t].claimed, 0);
     atomic_store(&pool.done_chunks, 0);
     const uint64_t gen = (atomic_load(&pool.state) >> 32) + 1;
     atomic_store(&pool.state, (gen & 0xffffffffu) << 32); /* open, nobody inside */
-    pthread_mutex_lock(&pool.sleep_lock);
-    if (pool.sleepers) pthread_cond_broadcast(&pool.wake);
-    pthread_mutex_unlock(&pool.sleep_lock);
-    run_chunks();
+    if (atomic_load(&pool.sleepers)) {
+        pthread_mutex_lock(&pool.sleep_lock);
+        pthread_cond_broadcast(&pool.wake);
+        pthread_mutex_unlock(&pool.sleep_lock);
+    }
+    run_chunks(0);
     /* Chunks claimed by workers must finish; unclaimed ones do not exist. */
     int64_t yield_after = 0;
     for (unsigned i = 0; atomic_load(&pool.done_chunks) < pool.chunks; i++) {

@@ -8,6 +8,11 @@ from __future__ import annotations
 
 from hologram_core._native import ffi, lib
 
+# The METH_FASTCALL op entry points (binding/fast_calls.c), importable as
+# hologram_core._fast_calls from here on.
+if lib.hg_py_install_fast_calls() != 0:  # pragma: no cover - only without memory
+    raise ImportError("hologram_core: could not create the module hologram_core._fast_calls")
+
 __version__ = "0.1.0"
 
 __all__ = ["__version__", "cpu_backend", "ffi", "lib", "library_path"]

@@ -2,6 +2,9 @@
 
 Every wrapper has the same shape: validate what only Python can know, make one
 call into the core, and hand a non-zero status to :func:`raise_status`.
+``fast`` holds the op entry points as METH_FASTCALL functions taking
+``Executor._ex_addr`` / ``Buffer._buf_addr`` (the low-level API's hot path);
+``lib`` is the cffi binding for everything else.
 """
 
 from __future__ import annotations
@@ -9,9 +12,10 @@ from __future__ import annotations
 from typing import NoReturn
 
 from hologram import errors
+from hologram_core import _fast_calls as fast  # type: ignore[attr-defined]  # created by hologram_core
 from hologram_core import ffi, lib
 
-__all__ = ["check", "ffi", "last_error", "lib", "raise_status"]
+__all__ = ["check", "fast", "ffi", "last_error", "lib", "raise_status"]
 
 _STATUS_ERRORS: dict[int, type[errors.HologramError]] = {
     lib.HG_ERR_INVALID_ARGUMENT: errors.InvalidArgumentError,

@@ -118,9 +118,10 @@ class Buffer:
     rows (reductions, softmax, gemm); the memory is always contiguous.
     """
 
-    __slots__ = ("__weakref__", "_dtype", "_exec", "_h", "_keep", "_n", "_shape")
+    __slots__ = ("__weakref__", "_buf_addr", "_dtype", "_exec", "_h", "_keep", "_n", "_shape")
 
     _h: Any
+    _buf_addr: int  # the address behind _h, for the fast op entry points; valid while _h lives
     _exec: Executor
     _shape: tuple[int, ...]
     _dtype: DType
@@ -135,6 +136,7 @@ class Buffer:
                keep: Any = None) -> Buffer:
         self = object.__new__(cls)
         self._h = ffi.gc(handle, lib.hg_buffer_release)
+        self._buf_addr = int(ffi.cast("uintptr_t", handle))
         self._exec = executor
         self._shape = tuple(shape)
         self._dtype = dtype
@@ -151,6 +153,7 @@ class Buffer:
             raise_status(status, "allocate")
         self = object.__new__(cls)
         self._h = ffi.gc(out[0], lib.hg_buffer_release)
+        self._buf_addr = int(ffi.cast("uintptr_t", out[0]))
         self._exec = executor
         self._shape = other._shape
         self._dtype = other._dtype
@@ -218,6 +221,7 @@ class Buffer:
             raise ShapeError(f"cannot reshape a buffer of {self.size} elements to {dims}")
         view = object.__new__(Buffer)
         view._h, view._exec, view._shape, view._dtype, view._keep = self._h, self._exec, dims, self._dtype, self._keep
+        view._buf_addr = self._buf_addr
         view._n = self._n
         return view
 

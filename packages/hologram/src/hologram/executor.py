@@ -31,7 +31,7 @@ class Executor:
     consumer, which lives until that view is gone.
     """
 
-    __slots__ = ("__weakref__", "_h", "_info")
+    __slots__ = ("__weakref__", "_ex_addr", "_h", "_info")
 
     def __init__(self, backend: str | None = None, device: int = 0) -> None:
         info = select_backend(backend)
@@ -43,6 +43,9 @@ class Executor:
             )
         check(lib.hg_executor_create(info.handle, device, out), f"Executor({info.name!r})")
         self._h = ffi.gc(out[0], lib.hg_executor_release)
+        # The address behind _h for the fast op entry points, valid while _h lives. Its name
+        # differs from Buffer._buf_addr, so a buffer passed as the executor fails the lookup.
+        self._ex_addr = int(ffi.cast("uintptr_t", out[0]))
         self._info: BackendInfo = info
 
     # -- identity ----------------------------------------------------------

@@ -4,7 +4,9 @@ Names and argument order are kept: the executor first, then buffers, then
 element counts ``n`` (matrices row-major). Each function is one call into the
 C core, which validates everything (open executor, live buffers of that
 executor, dtype, ``n`` within every buffer), so the Python side costs a few
-attribute loads. Bad arguments raise a :class:`~hologram.HologramError`
+attribute loads (the handles' addresses) and one METH_FASTCALL call, which
+keeps the GIL for ops of fewer than 16K elements (releasing it would cost
+about as much as the op) and releases it for larger ones. Bad arguments raise a :class:`~hologram.HologramError`
 subclass naming the problem; nothing is silently truncated.
 
 ``*_f64`` twins take float64 buffers. ``buffer_copy_from_slice`` and
@@ -23,7 +25,7 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from hologram._core import ffi, lib, raise_status
+from hologram._core import fast, lib, raise_status
 from hologram.buffer import Buffer
 from hologram.errors import ExecutorMismatchError, InvalidArgumentError
 from hologram.executor import Executor
@@ -67,11 +69,11 @@ def _export(fn: Callable[..., Any], name: str, doc: str) -> None:
 
 
 def _binary(stem: str, code: int, sym: str, suffix: str) -> None:
-    name, dtype, call = f"vector_{stem}_{suffix}", _DTYPES[suffix], lib.hg_binary
+    name, dtype, call = f"vector_{stem}_{suffix}", _DTYPES[suffix], fast.binary
 
     def f(exec: Executor, a: Buffer, b: Buffer, c: Buffer, n: int) -> None:
         try:
-            status = call(exec._h, code, dtype, a._h, b._h, c._h, n)
+            status = call(exec._ex_addr, code, dtype, a._buf_addr, b._buf_addr, c._buf_addr, n)
         except (AttributeError, TypeError, OverflowError) as exc:
             _bad_call(name, exc, exec=exec, a=a, b=b, c=c, n=n)
         if status:
@@ -81,11 +83,11 @@ def _binary(stem: str, code: int, sym: str, suffix: str) -> None:
 
 
 def _unary(fname: str, code: int, what: str, suffix: str) -> None:
-    name, dtype, call = f"{fname}_{suffix}", _DTYPES[suffix], lib.hg_unary
+    name, dtype, call = f"{fname}_{suffix}", _DTYPES[suffix], fast.unary
 
     def f(exec: Executor, a: Buffer, c: Buffer, n: int) -> None:
         try:
-            status = call(exec._h, code, dtype, a._h, c._h, n)
+            status = call(exec._ex_addr, code, dtype, a._buf_addr, c._buf_addr, n)
         except (AttributeError, TypeError, OverflowError) as exc:
             _bad_call(name, exc, exec=exec, a=a, c=c, n=n)
         if status:
@@ -95,11 +97,11 @@ def _unary(fname: str, code: int, what: str, suffix: str) -> None:
 
 
 def _rowwise(fname: str, code: int, what: str, suffix: str) -> None:
-    name, dtype, call = f"{fname}_{suffix}", _DTYPES[suffix], lib.hg_rowwise
+    name, dtype, call = f"{fname}_{suffix}", _DTYPES[suffix], fast.rowwise
 
     def f(exec: Executor, a: Buffer, c: Buffer, n: int) -> None:
         try:
-            status = call(exec._h, code, dtype, a._h, c._h, 1, n)
+            status = call(exec._ex_addr, code, dtype, a._buf_addr, c._buf_addr, 1, n)
         except (AttributeError, TypeError, OverflowError) as exc:
             _bad_call(name, exc, exec=exec, a=a, c=c, n=n)
         if status:
@@ -109,11 +111,11 @@ def _rowwise(fname: str, code: int, what: str, suffix: str) -> None:
 
 
 def _scalar(stem: str, code: int, sym: str, suffix: str) -> None:
-    name, dtype, call = f"scalar_{stem}_{suffix}", _DTYPES[suffix], lib.hg_scalar
+    name, dtype, call = f"scalar_{stem}_{suffix}", _DTYPES[suffix], fast.scalar
 
     def f(exec: Executor, a: Buffer, c: Buffer, n: int, scalar: float) -> None:
         try:
-            status = call(exec._h, code, dtype, a._h, c._h, n, scalar, 0.0)
+            status = call(exec._ex_addr, code, dtype, a._buf_addr, c._buf_addr, n, scalar, 0.0)
         except (AttributeError, TypeError, OverflowError) as exc:
             _bad_call(name, exc, exec=exec, a=a, c=c, n=n, scalar=scalar)
         if status:
@@ -123,11 +125,11 @@ def _scalar(stem: str, code: int, sym: str, suffix: str) -> None:
 
 
 def _clip(suffix: str) -> None:
-    name, dtype, call, code = f"vector_clip_{suffix}", _DTYPES[suffix], lib.hg_scalar, lib.HG_OP_CLIP
+    name, dtype, call, code = f"vector_clip_{suffix}", _DTYPES[suffix], fast.scalar, lib.HG_OP_CLIP
 
     def f(exec: Executor, a: Buffer, c: Buffer, n: int, min_val: float, max_val: float) -> None:
         try:
-            status = call(exec._h, code, dtype, a._h, c._h, n, min_val, max_val)
+            status = call(exec._ex_addr, code, dtype, a._buf_addr, c._buf_addr, n, min_val, max_val)
         except (AttributeError, TypeError, OverflowError) as exc:
             _bad_call(name, exc, exec=exec, a=a, c=c, n=n, min_val=min_val, max_val=max_val)
         if status:
@@ -137,45 +139,41 @@ def _clip(suffix: str) -> None:
 
 
 def _reduce(stem: str, code: int, suffix: str) -> None:
-    name, dtype, call = f"reduce_{stem}_{suffix}", _DTYPES[suffix], lib.hg_reduce
-    new = ffi.new
+    name, dtype, call = f"reduce_{stem}_{suffix}", _DTYPES[suffix], fast.reduce
 
     def f(exec: Executor, a: Buffer, out: Buffer, n: int) -> float:
-        result = new("double *")
         try:
-            status = call(exec._h, code, dtype, a._h, out._h, 1, n, result)
+            status, value = call(exec._ex_addr, code, dtype, a._buf_addr, out._buf_addr, 1, n)
         except (AttributeError, TypeError, OverflowError) as exc:
             _bad_call(name, exc, exec=exec, a=a, out=out, n=n)
         if status:
             raise_status(status, name)
-        return result[0]
+        return value
 
     _export(f, name, f"The {stem} of ``a[:n]`` ({_TYPE_NAMES[suffix]}); also written to ``out[0]``.")
 
 
 def _loss(stem: str, code: int, formula: str, suffix: str) -> None:
-    name, dtype, call = f"{stem}_loss_{suffix}", _DTYPES[suffix], lib.hg_loss
-    new = ffi.new
+    name, dtype, call = f"{stem}_loss_{suffix}", _DTYPES[suffix], fast.loss
 
     def f(exec: Executor, pred: Buffer, target: Buffer, out: Buffer, n: int) -> float:
-        result = new("double *")
         try:
-            status = call(exec._h, code, dtype, pred._h, target._h, out._h, 1, n, result)
+            status, value = call(exec._ex_addr, code, dtype, pred._buf_addr, target._buf_addr, out._buf_addr, 1, n)
         except (AttributeError, TypeError, OverflowError) as exc:
             _bad_call(name, exc, exec=exec, pred=pred, target=target, out=out, n=n)
         if status:
             raise_status(status, name)
-        return result[0]
+        return value
 
     _export(f, name, f"{formula} over ``n`` {_TYPE_NAMES[suffix]} elements; also written to ``out[0]``.")
 
 
 def _gemm(suffix: str) -> None:
-    name, dtype, call = f"gemm_{suffix}", _DTYPES[suffix], lib.hg_gemm
+    name, dtype, call = f"gemm_{suffix}", _DTYPES[suffix], fast.gemm
 
     def f(exec: Executor, a: Buffer, b: Buffer, c: Buffer, m: int, n: int, k: int) -> None:
         try:
-            status = call(exec._h, dtype, a._h, b._h, c._h, m, n, k, 0, 0, 1.0, 0.0)
+            status = call(exec._ex_addr, dtype, a._buf_addr, b._buf_addr, c._buf_addr, m, n, k, 0, 0, 1.0, 0.0)
         except (AttributeError, TypeError, OverflowError) as exc:
             _bad_call(name, exc, exec=exec, a=a, b=b, c=c, m=m, n=n, k=k)
         if status:
@@ -185,11 +183,11 @@ def _gemm(suffix: str) -> None:
 
 
 def _matvec(suffix: str) -> None:
-    name, dtype, call = f"matvec_{suffix}", _DTYPES[suffix], lib.hg_matvec
+    name, dtype, call = f"matvec_{suffix}", _DTYPES[suffix], fast.matvec
 
     def f(exec: Executor, a: Buffer, x: Buffer, y: Buffer, m: int, n: int) -> None:
         try:
-            status = call(exec._h, dtype, a._h, x._h, y._h, m, n)
+            status = call(exec._ex_addr, dtype, a._buf_addr, x._buf_addr, y._buf_addr, m, n)
         except (AttributeError, TypeError, OverflowError) as exc:
             _bad_call(name, exc, exec=exec, a=a, x=x, y=y, m=m, n=n)
         if status:

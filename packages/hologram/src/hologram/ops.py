@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from hologram._core import check, ffi, lib, raise_status
+from hologram._core import check, fast, ffi, lib, raise_status
 from hologram.buffer import Buffer
 from hologram.errors import InvalidArgumentError, ShapeError
 from hologram.executor import Executor
@@ -71,7 +71,7 @@ def _rows_cols(a: Buffer) -> tuple[int, int]:
 
 
 def _binary(code: int, name: str):  # type: ignore[no-untyped-def]
-    call, like = lib.hg_binary, Buffer._like
+    call, like = fast.binary, Buffer._like
 
     def op(exec: Executor, a: Buffer, b: Buffer, out: Buffer | None = None) -> Buffer:
         try:
@@ -82,7 +82,7 @@ def _binary(code: int, name: str):  # type: ignore[no-untyped-def]
                 out = like(exec, a)
             elif out._n != n:
                 _out_like(exec, a, out, name)
-            status = call(exec._h, code, _ANY, a._h, b._h, out._h, n)
+            status = call(exec._ex_addr, code, _ANY, a._buf_addr, b._buf_addr, out._buf_addr, n)
         except AttributeError:
             _explain(name, exec=exec, a=a, b=b, out=out)
             raise
@@ -104,7 +104,7 @@ minimum = _binary(lib.HG_OP_MINIMUM, "minimum")
 
 
 def _unary(code: int, name: str, doc: str):  # type: ignore[no-untyped-def]
-    call, like = lib.hg_unary, Buffer._like
+    call, like = fast.unary, Buffer._like
 
     def op(exec: Executor, a: Buffer, out: Buffer | None = None) -> Buffer:
         try:
@@ -113,7 +113,7 @@ def _unary(code: int, name: str, doc: str):  # type: ignore[no-untyped-def]
                 out = like(exec, a)
             elif out._n != n:
                 _out_like(exec, a, out, name)
-            status = call(exec._h, code, _ANY, a._h, out._h, n)
+            status = call(exec._ex_addr, code, _ANY, a._buf_addr, out._buf_addr, n)
         except AttributeError:
             _explain(name, exec=exec, a=a, out=out)
             raise

@@ -1,0 +1,229 @@
+/*
+ * fast_calls.c -- the op entry points as METH_FASTCALL functions, compiled into
+ * hologram_core._native beside the cffi binding (build_native.py appends this
+ * file to the module's source).
+ *
+ * Why not cffi for these: a cffi call converts each pointer argument through
+ * its type machinery and always releases and retakes the GIL, about 0.5 us
+ * for a seven-argument op, which is a quarter of a 10K-element add. Here the
+ * handles travel as plain ints (Buffer._a, Executor._a: the address behind the
+ * cffi handle, which stays alive as long as the Python object does), each
+ * argument is one PyLong conversion, and the GIL is kept for small ops: one
+ * that streams fewer than HG_PY_KEEP_GIL_BELOW elements takes about as long
+ * as releasing the GIL would. Everything else (validation, errors) is the C
+ * core's, exactly as through cffi: each function returns the hg_status (and
+ * the reductions the value), and Python raises.
+ *
+ * The functions are installed as the module hologram_core._fast_calls by
+ * hg_py_install_fast_calls(), which hologram_core's __init__ calls once.
+ */
+
+#define HG_PY_KEEP_GIL_BELOW 16384
+
+/* METH_FASTCALL is part of the stable ABI from Python 3.10 on, the oldest this
+   abi3 wheel supports; the limited-API headers hide it unless Py_LIMITED_API
+   names 3.10, which cffi's bare definition does not. */
+#ifndef METH_FASTCALL
+#define METH_FASTCALL 0x0080
+#endif
+
+/* One converted argument. */
+typedef union hg_py_arg {
+    void *p;
+    int32_t i;
+    int64_t n;
+    double d;
+} hg_py_arg;
+
+/* Converts args by `spec`, one letter per argument: p handle address, i int32,
+   n int64 count, d double. Sets a Python exception and returns -1 on failure:
+   TypeError for a non-integer (so the caller's wrapper can name it),
+   OverflowError for a value out of range. */
+static int hg_py_parse(const char *name, PyObject *const *args, Py_ssize_t nargs, const char *spec,
+                       hg_py_arg *out) {
+    const Py_ssize_t want = (Py_ssize_t)strlen(spec);
+    if (nargs != want) {
+        PyErr_Format(PyExc_TypeError, "%s() takes %zd arguments (%zd given)", name, want, nargs);
+        return -1;
+    }
+    for (Py_ssize_t k = 0; k < nargs; k++) {
+        PyObject *v = args[k];
+        switch (spec[k]) {
+        case 'p':
+            if (!PyLong_Check(v)) {
+                PyErr_Format(PyExc_TypeError, "%s(): argument %zd must be a handle address", name, k);
+                return -1;
+            }
+            out[k].p = PyLong_AsVoidPtr(v);
+            if (!out[k].p && PyErr_Occurred()) return -1;
+            break;
+        case 'i': {
+            long x = PyLong_AsLong(v);
+            if (x == -1 && PyErr_Occurred()) return -1;
+            if (x < INT32_MIN || x > INT32_MAX) {
+                PyErr_Format(PyExc_OverflowError, "%s(): argument %zd is out of range", name, k);
+                return -1;
+            }
+            out[k].i = (int32_t)x;
+            break;
+        }
+        case 'n': {
+            long long x = PyLong_AsLongLong(v);
+            if (x == -1 && PyErr_Occurred()) return -1;
+            out[k].n = (int64_t)x;
+            break;
+        }
+        default: { /* 'd' */
+            double x = PyFloat_AsDouble(v);
+            if (x == -1.0 && PyErr_Occurred()) return -1;
+            out[k].d = x;
+            break;
+        }
+        }
+    }
+    return 0;
+}
+
+/* Runs CALL (an expression giving an hg_status) without the GIL when the op
+   is large. */
+#define HG_PY_RUN(large, st, CALL)          \
+    do {                                    \
+        if (large) {                        \
+            PyThreadState *ts_ = PyEval_SaveThread(); \
+            (st) = (CALL);                  \
+            PyEval_RestoreThread(ts_);      \
+        } else {                            \
+            (st) = (CALL);                  \
+        }                                   \
+    } while (0)
+
+static int hg_py_large(int64_t a, int64_t b) {
+    int64_t total;
+    return __builtin_mul_overflow(a, b, &total) || total >= HG_PY_KEEP_GIL_BELOW;
+}
+
+/* binary(ex, op, dtype, a, b, out, n) -> status */
+static PyObject *hg_py_binary(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    hg_py_arg v[7];
+    if (hg_py_parse("binary", args, nargs, "piipppn", v)) return NULL;
+    hg_status st;
+    HG_PY_RUN(hg_py_large(v[6].n, 1), st, hg_binary(v[0].p, v[1].i, v[2].i, v[3].p, v[4].p, v[5].p, v[6].n));
+    return PyLong_FromLong(st);
+}
+
+/* unary(ex, op, dtype, a, out, n) -> status */
+static PyObject *hg_py_unary(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    hg_py_arg v[6];
+    if (hg_py_parse("unary", args, nargs, "piippn", v)) return NULL;
+    hg_status st;
+    HG_PY_RUN(hg_py_large(v[5].n, 1), st, hg_unary(v[0].p, v[1].i, v[2].i, v[3].p, v[4].p, v[5].n));
+    return PyLong_FromLong(st);
+}
+
+/* scalar(ex, op, dtype, a, out, n, s0, s1) -> status */
+static PyObject *hg_py_scalar(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    hg_py_arg v[8];
+    if (hg_py_parse("scalar", args, nargs, "piippndd", v)) return NULL;
+    hg_status st;
+    HG_PY_RUN(hg_py_large(v[5].n, 1), st,
+              hg_scalar(v[0].p, v[1].i, v[2].i, v[3].p, v[4].p, v[5].n, v[6].d, v[7].d));
+    return PyLong_FromLong(st);
+}
+
+/* rowwise(ex, op, dtype, a, out, rows, cols) -> status */
+static PyObject *hg_py_rowwise(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    hg_py_arg v[7];
+    if (hg_py_parse("rowwise", args, nargs, "piippnn", v)) return NULL;
+    hg_status st;
+    HG_PY_RUN(hg_py_large(v[5].n, v[6].n), st, hg_rowwise(v[0].p, v[1].i, v[2].i, v[3].p, v[4].p, v[5].n, v[6].n));
+    return PyLong_FromLong(st);
+}
+
+/* (status, value): the value is meaningful when status is 0. */
+static PyObject *hg_py_status_value(hg_status st, double value) {
+    return Py_BuildValue("(id)", (int)st, st ? 0.0 : value);
+}
+
+/* reduce(ex, op, dtype, a, out, rows, cols) -> (status, out[0]) */
+static PyObject *hg_py_reduce(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    hg_py_arg v[7];
+    if (hg_py_parse("reduce", args, nargs, "piippnn", v)) return NULL;
+    hg_status st;
+    double value = 0.0;
+    HG_PY_RUN(hg_py_large(v[5].n, v[6].n), st,
+              hg_reduce(v[0].p, v[1].i, v[2].i, v[3].p, v[4].p, v[5].n, v[6].n, &value));
+    return hg_py_status_value(st, value);
+}
+
+/* loss(ex, op, dtype, pred, target, out, rows, cols) -> (status, out[0]) */
+static PyObject *hg_py_loss(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    hg_py_arg v[8];
+    if (hg_py_parse("loss", args, nargs, "piipppnn", v)) return NULL;
+    hg_status st;
+    double value = 0.0;
+    HG_PY_RUN(hg_py_large(v[6].n, v[7].n), st,
+              hg_loss(v[0].p, v[1].i, v[2].i, v[3].p, v[4].p, v[5].p, v[6].n, v[7].n, &value));
+    return hg_py_status_value(st, value);
+}
+
+/* gemm(ex, dtype, a, b, c, m, n, k, trans_a, trans_b, alpha, beta) -> status;
+   the GIL is always released: even GEMM 64 is microseconds of work. */
+static PyObject *hg_py_gemm(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    hg_py_arg v[12];
+    if (hg_py_parse("gemm", args, nargs, "pipppnnniidd", v)) return NULL;
+    hg_status st;
+    HG_PY_RUN(1, st, hg_gemm(v[0].p, v[1].i, v[2].p, v[3].p, v[4].p, v[5].n, v[6].n, v[7].n, v[8].i, v[9].i,
+                             v[10].d, v[11].d));
+    return PyLong_FromLong(st);
+}
+
+/* matvec(ex, dtype, a, x, y, m, n) -> status */
+static PyObject *hg_py_matvec(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    hg_py_arg v[7];
+    if (hg_py_parse("matvec", args, nargs, "pipppnn", v)) return NULL;
+    hg_status st;
+    HG_PY_RUN(hg_py_large(v[5].n, v[6].n), st, hg_matvec(v[0].p, v[1].i, v[2].p, v[3].p, v[4].p, v[5].n, v[6].n));
+    return PyLong_FromLong(st);
+}
+
+#define HG_PY_FAST(name, doc) {#name, (PyCFunction)(void (*)(void))hg_py_##name, METH_FASTCALL, doc}
+
+static PyMethodDef hg_py_fast_methods[] = {
+    HG_PY_FAST(binary, "binary(ex, op, dtype, a, b, out, n) -> status"),
+    HG_PY_FAST(unary, "unary(ex, op, dtype, a, out, n) -> status"),
+    HG_PY_FAST(scalar, "scalar(ex, op, dtype, a, out, n, s0, s1) -> status"),
+    HG_PY_FAST(rowwise, "rowwise(ex, op, dtype, a, out, rows, cols) -> status"),
+    HG_PY_FAST(reduce, "reduce(ex, op, dtype, a, out, rows, cols) -> (status, value)"),
+    HG_PY_FAST(loss, "loss(ex, op, dtype, pred, target, out, rows, cols) -> (status, value)"),
+    HG_PY_FAST(gemm, "gemm(ex, dtype, a, b, c, m, n, k, trans_a, trans_b, alpha, beta) -> status"),
+    HG_PY_FAST(matvec, "matvec(ex, dtype, a, x, y, m, n) -> status"),
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef hg_py_fast_module = {
+    PyModuleDef_HEAD_INIT, "hologram_core._fast_calls",
+    "The op entry points of the C core as METH_FASTCALL functions taking handle addresses (internal).",
+    -1, hg_py_fast_methods, NULL, NULL, NULL, NULL,
+};
+
+/* Creates hologram_core._fast_calls and puts it into sys.modules; 0 on
+   success. Called through cffi, which has released the GIL. */
+int hg_py_install_fast_calls(void) {
+    PyGILState_STATE gil = PyGILState_Ensure();
+    int rc = -1;
+    PyObject *module = PyModule_Create(&hg_py_fast_module);
+    PyObject *modules = PySys_GetObject("modules"); /* borrowed */
+    if (module && modules && PyMapping_SetItemString(modules, "hologram_core._fast_calls", module) == 0) rc = 0;
+    if (rc) PyErr_Clear(); /* the Python caller reports the failure */
+    Py_XDECREF(module);
+    PyGILState_Release(gil);
+    return rc;
+}
