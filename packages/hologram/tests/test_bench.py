@@ -15,6 +15,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -241,6 +242,26 @@ def test_calibration_and_budget() -> None:
     assert timing.calibrate(lambda: None, 1e-3) > 100, "a no-op needs many calls to last a millisecond"
     out = timing.measure({"sleep": lambda: time.sleep(0.005)}, repeats=1000, min_time=0.0, max_time=0.05)
     assert 3 <= len(out["sleep"].samples) < 30, "the budget stops the rounds, after at least three"
+
+
+def test_settle_runs_the_variant_before_every_sample_untimed_and_outside_the_budget() -> None:
+    calls = {"a": 0, "b": 0}
+
+    def make(name: str) -> Callable[[], None]:
+        def fn() -> None:
+            calls[name] += 1
+            time.sleep(0.001)
+        return fn
+
+    t0 = time.perf_counter()
+    out = timing.measure({n: make(n) for n in calls}, repeats=3, min_time=0.0, max_time=10.0, settle=0.02)
+    # settling before each calibration (2) and each sample (2 x 3), 20 ms each
+    assert time.perf_counter() - t0 >= 8 * 0.02
+    assert all(c >= 4 * 10 for c in calls.values()), "settling calls the variant itself"
+    assert max(m.median for m in out.values()) < 0.01, "settling is not inside the timed sample"
+    # 0.2 s of settling in 4 rounds against a 0.15 s budget: charged, it would stop round 4
+    out = timing.measure({n: make(n) for n in calls}, repeats=4, min_time=0.0, max_time=0.15, settle=0.02)
+    assert all(len(m.samples) == 4 for m in out.values()), "settling is not charged to max_time"
 
 
 def test_progress_only_on_a_terminal() -> None:

@@ -41,7 +41,7 @@ __all__ = ["CASES", "BenchError", "Case", "Config", "DeviceOptions", "DeviceResu
 
 def run(quick: bool = False, filter: str | None = None, backend: str = "cpu", *, repeats: int | None = None,
         min_time: float | None = None, max_time: float | None = None, progress: bool = False,
-        seed: int = 0) -> list[Result]:
+        seed: int = 0, settle: float | None = None) -> list[Result]:
     """Runs the benchmark and returns one :class:`Result` per case.
 
     Args:
@@ -55,12 +55,14 @@ def run(quick: bool = False, filter: str | None = None, backend: str = "cpu", *,
             three rounds always run.
         progress: draw a progress bar on stderr (only on a terminal).
         seed: seed of the random inputs.
+        settle: seconds of untimed calls before each sample (default 0.03),
+            so the thread pools of the library timed before have gone idle.
 
     Raises:
         BenchError: no case matches ``filter``.
         hologram.HologramError: the backend cannot be opened.
     """
-    config = Config.create(quick, filter, backend, repeats, min_time, max_time, seed)
+    config = Config.create(quick, filter, backend, repeats, min_time, max_time, seed, settle)
     selected = select(quick, filter)
     if not selected:
         raise BenchError(f"no benchmark case matches filter {filter!r}")

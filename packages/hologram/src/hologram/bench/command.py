@@ -52,6 +52,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repeats", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--min-time", type=float, help=argparse.SUPPRESS)
     parser.add_argument("--max-time", type=float, help=argparse.SUPPRESS)
+    parser.add_argument("--settle", type=float, help=argparse.SUPPRESS)
 
 
 def _can_print(text: str) -> bool:
@@ -87,7 +88,8 @@ def main(args: argparse.Namespace) -> int:
         print(f"hologram bench: no case matches --filter {args.filter!r}; cases: {names}", file=sys.stderr)
         return 2
     try:
-        config = Config.create(args.quick, args.filter, args.backend, args.repeats, args.min_time, args.max_time)
+        config = Config.create(args.quick, args.filter, args.backend, args.repeats, args.min_time, args.max_time,
+                               settle=args.settle)
         if args.plot:
             report.require_matplotlib()  # fail now, not after minutes of timing
     except (BenchError, ValueError) as exc:
@@ -122,7 +124,8 @@ def _main_device(args: argparse.Namespace) -> int:
     options = DeviceOptions()
     try:
         selected = options.cases(args.quick, args.filter)
-        config = Config.create(args.quick, args.filter, args.backend, args.repeats, args.min_time, args.max_time)
+        config = Config.create(args.quick, args.filter, args.backend, args.repeats, args.min_time, args.max_time,
+                               settle=args.settle)
         if args.plot:
             raise BenchError("--plot is not supported by the device suite yet; use --json")
     except (BenchError, ValueError) as exc:

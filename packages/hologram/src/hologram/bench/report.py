@@ -80,7 +80,8 @@ def header(machine: dict[str, Any], config: Any = None) -> str:
         lines.append(
             f"timing: each output checked against a float64 reference, then warm-up/calibration and "
             f"the median of up to {config.repeats} interleaved rounds (rotating order); samples \u2265 "
-            f"{format_time(config.min_time)}, ~{config.max_time:g} s per case"
+            f"{format_time(config.min_time)}, each after {config.settle * 1e3:g} ms of untimed calls (outlasting "
+            f"other libraries' spinning threads), ~{config.max_time:g} s per case"
         )
     return "\n".join(lines)
 

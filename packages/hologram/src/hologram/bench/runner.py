@@ -25,6 +25,10 @@ class _Defaults:
     max_time: float
 
 
+# Seconds of untimed calls before every sample: see timing.py ("Settling").
+# libgomp's workers spin ~20 ms after an op; 30 ms outlasts them.
+_SETTLE = 0.03
+
 # Defaults by mode. Full: ~2 ms samples, 15 rounds, 4 s per case. Quick: half
 # the sample, half the rounds, 1.5 s per case, so its 13 cases (torch import
 # included) take ~10-20 s on a 2-core machine, well inside the minute promised.
@@ -43,21 +47,23 @@ class Config:
     min_time: float = _FULL.min_time  # seconds one sample lasts at least
     max_time: float = _FULL.max_time  # soft seconds per case (3 rounds always run)
     seed: int = 0
+    settle: float = _SETTLE  # untimed calls before each sample, so other libraries' threads idle
 
     @classmethod
     def create(cls, quick: bool = False, filter: str | None = None, backend: str = "cpu",
                repeats: int | None = None, min_time: float | None = None, max_time: float | None = None,
-               seed: int = 0) -> Config:
+               seed: int = 0, settle: float | None = None) -> Config:
         """A config where ``None`` timing knobs take the defaults of the mode (quick or full)."""
         base = _QUICK if quick else _FULL
         config = cls(quick, filter, backend,
                      int(base.repeats if repeats is None else repeats),
                      float(base.min_time if min_time is None else min_time),
-                     float(base.max_time if max_time is None else max_time), seed)
+                     float(base.max_time if max_time is None else max_time), seed,
+                     float(_SETTLE if settle is None else settle))
         if config.repeats < 1:
             raise ValueError(f"repeats must be >= 1, got {config.repeats}")
-        if config.min_time < 0 or config.max_time < 0:
-            raise ValueError("min_time and max_time must be >= 0")
+        if config.min_time < 0 or config.max_time < 0 or config.settle < 0:
+            raise ValueError("min_time, max_time and settle must be >= 0")
         return config
 
 
@@ -110,6 +116,7 @@ def _run_case(case: _cases.Case, ex: hg.Executor, torch: ModuleType | None, torc
         repeats=config.repeats, min_time=config.min_time, max_time=config.max_time,
         sync={v.key: v.sync for v in setup.variants if v.sync is not None},
         on_round=lambda done, total: progress.update(index + done / total, case.name),
+        settle=config.settle,
     )
     for v in setup.variants:
         m = measured[v.key]

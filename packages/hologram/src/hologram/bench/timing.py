@@ -12,6 +12,15 @@ How one case is measured, and why:
 * **Interleaving.** Every round takes one sample of every variant, and the
   order rotates each round, so frequency scaling, thermal drift or a noisy
   neighbour hits all libraries alike instead of whichever ran last.
+* **Settling.** Before each sample (and each calibration) the variant runs
+  untimed for ``settle`` seconds (at least one call). PyTorch's OpenMP
+  workers (GNU libgomp) keep spinning for about 20 ms after a parallel op,
+  OpenBLAS's likewise after a GEMM: on a 2-core machine a sample started
+  right after them shares its cores with those spinners and comes out up to
+  1.7x slower, whichever library it belongs to. Running the variant itself
+  through that window (rather than sleeping, which lets a virtual machine's
+  cores idle and come back slow) leaves each sample to one library, warm.
+  Settling is not timed and not charged to ``max_time``.
 * **Median.** The per-call time of a variant is the median of its samples:
   robust to the odd sample that an interrupt or a page-cache flush spoiled.
 * **Bounded.** After ``min_rounds`` rounds, no new round starts once the case
@@ -104,7 +113,7 @@ def rotation(names: Sequence[str], round_index: int) -> list[str]:
 
 def measure(fns: dict[str, Callable[[], object]], *, repeats: int, min_time: float, max_time: float,
             sync: dict[str, Callable[[], object]] | None = None, min_rounds: int = 3,
-            on_round: Callable[[int, int], object] | None = None) -> dict[str, Measurement]:
+            on_round: Callable[[int, int], object] | None = None, settle: float = 0.0) -> dict[str, Measurement]:
     """Interleaved, calibrated timing of several variants of one operation.
 
     Args:
@@ -116,6 +125,9 @@ def measure(fns: dict[str, Callable[[], object]], *, repeats: int, min_time: flo
         sync: per-variant callable run at the end of every sample.
         min_rounds: rounds always run, whatever the budget says.
         on_round: called as ``on_round(done, repeats)`` after each round (progress).
+        settle: seconds of untimed calls of a variant before each of its samples
+            and its calibration, so the previous variant's thread pools are idle
+            (see above).
 
     Returns:
         variant name -> its :class:`Measurement`.
@@ -128,13 +140,32 @@ def measure(fns: dict[str, Callable[[], object]], *, repeats: int, min_time: flo
     # happened to be running; allocating variants make garbage on purpose.
     gc.disable()
     try:
+        slept = 0.0  # seconds spent settling, not charged to max_time
+
+        def warm(fn: Callable[[], object], variant_sync: Callable[[], object] | None) -> None:
+            nonlocal slept
+            if settle <= 0:
+                return
+            t0 = time.perf_counter()
+            while True:
+                fn()
+                if variant_sync is not None:
+                    variant_sync()
+                if time.perf_counter() - t0 >= settle:
+                    break
+            slept += time.perf_counter() - t0
+
         start = time.perf_counter()
-        out = {name: Measurement(calibrate(fns[name], min_time, sync.get(name)), []) for name in names}
+        out = {}
+        for name in names:
+            warm(fns[name], sync.get(name))
+            out[name] = Measurement(calibrate(fns[name], min_time, sync.get(name)), [])
         for r in range(repeats):
-            if r >= min_rounds and time.perf_counter() - start > max_time:
+            if r >= min_rounds and time.perf_counter() - start - slept > max_time:
                 break
             for name in rotation(names, r):
                 m = out[name]
+                warm(fns[name], sync.get(name))
                 m.samples.append(sample(fns[name], m.inner, sync.get(name)))
                 # The fastest sample so far is the best estimate of the true cost:
                 # if a stall during calibration made samples too short, lengthen them.
