@@ -6,8 +6,8 @@
  * Why not cffi for these: a cffi call converts each pointer argument through
  * its type machinery and always releases and retakes the GIL, about 0.5 us
  * for a seven-argument op, which is a quarter of a 10K-element add. Here the
- * handles travel as plain ints (Buffer._a, Executor._a: the address behind the
- * cffi handle, which stays alive as long as the Python object does), each
+ * handles travel as plain ints (Buffer._buf_addr, Executor._ex_addr: the address
+ * behind the cffi handle, which stays alive as long as the Python object does), each
  * argument is one PyLong conversion, and the GIL is kept for small ops: one
  * that streams fewer than HG_PY_KEEP_GIL_BELOW elements takes about as long
  * as releasing the GIL would. Everything else (validation, errors) is the C

@@ -124,8 +124,7 @@ def _main_device(args: argparse.Namespace) -> int:
     options = DeviceOptions()
     try:
         selected = options.cases(args.quick, args.filter)
-        config = Config.create(args.quick, args.filter, args.backend, args.repeats, args.min_time, args.max_time,
-                               settle=args.settle)
+        config = Config.create(args.quick, args.filter, args.backend, args.repeats, args.min_time, args.max_time)
         if args.plot:
             raise BenchError("--plot is not supported by the device suite yet; use --json")
     except (BenchError, ValueError) as exc:

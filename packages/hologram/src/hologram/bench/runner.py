@@ -124,9 +124,8 @@ def _run_case(case: _cases.Case, ex: hg.Executor, torch: ModuleType | None, torc
     together = [v for v in setup.variants if v not in apart]
     if apart:
         time.sleep(_OPENBLAS_SPIN)  # the reference check above just ran NumPy's GEMM
-        result.notes.append("NumPy GEMM: timed in a pass of its own "
-                            "after the PyTorch/Hologram rounds, because OpenBLAS's threads keep spinning "
-                            "for ~0.2 s after each call")
+        result.notes.append("NumPy GEMM: timed in a pass of its own after the PyTorch/Hologram rounds, "
+                            "because OpenBLAS's threads keep spinning for ~0.2 s after each call")
     measured = {}
     groups = [g for g in (together, apart) if g]
     for i, group in enumerate(groups):

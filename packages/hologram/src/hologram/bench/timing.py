@@ -140,10 +140,10 @@ def measure(fns: dict[str, Callable[[], object]], *, repeats: int, min_time: flo
     # happened to be running; allocating variants make garbage on purpose.
     gc.disable()
     try:
-        slept = 0.0  # seconds spent settling, not charged to max_time
+        settled = 0.0  # seconds spent settling, not charged to max_time
 
         def warm(fn: Callable[[], object], variant_sync: Callable[[], object] | None) -> None:
-            nonlocal slept
+            nonlocal settled
             if settle <= 0:
                 return
             t0 = time.perf_counter()
@@ -153,7 +153,7 @@ def measure(fns: dict[str, Callable[[], object]], *, repeats: int, min_time: flo
                     variant_sync()
                 if time.perf_counter() - t0 >= settle:
                     break
-            slept += time.perf_counter() - t0
+            settled += time.perf_counter() - t0
 
         start = time.perf_counter()
         out = {}
@@ -161,7 +161,7 @@ def measure(fns: dict[str, Callable[[], object]], *, repeats: int, min_time: flo
             warm(fns[name], sync.get(name))
             out[name] = Measurement(calibrate(fns[name], min_time, sync.get(name)), [])
         for r in range(repeats):
-            if r >= min_rounds and time.perf_counter() - start - slept > max_time:
+            if r >= min_rounds and time.perf_counter() - start - settled > max_time:
                 break
             for name in rotation(names, r):
                 m = out[name]
