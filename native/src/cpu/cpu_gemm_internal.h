@@ -9,14 +9,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cpu_cache.h"
 #include "cpu_isa.h"
 
 /* Packed panels start on cache-line (and zmm) boundaries. */
 #define HG_GEMM_ALIGN 64
-
-/* L1D, L2 (per core) and L3 sizes in bytes, from Linux's sysfs, else
-   sysconf, else defaults; clamped; computed once, thread-safe. */
-void hg_gemm_cache_sizes(long *l1, long *l2, long *l3);
 
 /* A 64-byte aligned buffer of at least `bytes`, reused across calls (see
    cpu_gemm.c); NULL when out of memory. Release it after the call. */

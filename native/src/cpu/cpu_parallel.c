@@ -8,10 +8,13 @@
  */
 #include "cpu_parallel.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 
+#include "cpu_cache.h"
 #include "cpu_kernel_impl.h"
 #include "cpu_kernels.h"
+#include "cpu_stream_store.h"
 #include "cpu_threadpool.h"
 
 /* Elementwise ops go parallel from these sizes on (elements). */
@@ -53,6 +56,67 @@ static void rows_chunk(void *p, int64_t begin, int64_t end) {
     job->kernel(job->ctx, &a);
 }
 
+/* An elementwise op whose operands together outgrow the last-level cache
+   writes its output with streaming stores (cpu_stream_store.c): that output
+   could not stay cached for the next op anyway, and not reading its lines
+   first saves a quarter of the traffic of a + b, a third of relu(a). The
+   kernel computes each block of STREAM_BLOCK_BYTES into a staging buffer in
+   L1, which is then streamed out; head and tail, up to the first aligned
+   line and after the last whole block, take the ordinary path. An output
+   that is exactly an input (in place) is safe: each block is read whole
+   before it is written. */
+#define STREAM_BLOCK_BYTES 1024
+
+static void elementwise_chunk_streamed(void *p, int64_t begin, int64_t end) {
+    const split_job *job = p;
+    const uint64_t es = job->elem_size;
+    const unsigned out = job->args->num_operands - 1;
+    hg_op_args a = *job->args;
+    for (uint32_t i = 0; i < a.num_operands; i++) a.offset[i] += (uint64_t)begin * es;
+    const int64_t n = end - begin;
+    const uintptr_t at = (uintptr_t)hg_cpu_operand(&a, out);
+    if (at % es) { /* never reaches a line boundary in whole elements */
+        a.dims[0] = n;
+        job->kernel(job->ctx, &a);
+        return;
+    }
+    const int64_t block = STREAM_BLOCK_BYTES / (int64_t)es;
+    int64_t head = (int64_t)((HG_CPU_STREAM_ALIGN - at % HG_CPU_STREAM_ALIGN) % HG_CPU_STREAM_ALIGN / es);
+    if (head > n) head = n;
+    const int64_t blocks = (n - head) / block;
+    if (head) {
+        a.dims[0] = head;
+        job->kernel(job->ctx, &a);
+        for (uint32_t i = 0; i < a.num_operands; i++) a.offset[i] += (uint64_t)head * es;
+    }
+    _Alignas(HG_CPU_STREAM_ALIGN) unsigned char stage[STREAM_BLOCK_BYTES];
+    char *dst = hg_cpu_operand(&a, out);
+    hg_op_args b = a;
+    b.dims[0] = block;
+    b.operand[out] = stage;
+    b.offset[out] = 0;
+    for (int64_t k = 0; k < blocks; k++) {
+        for (unsigned i = 0; i < out; i++) b.offset[i] = a.offset[i] + (uint64_t)(k * block) * es;
+        job->kernel(job->ctx, &b);
+        hg_cpu_stream_copy(dst + (uint64_t)(k * block) * es, stage, STREAM_BLOCK_BYTES);
+    }
+    const int64_t done = blocks * block;
+    if (head + done < n) {
+        a.dims[0] = n - head - done;
+        for (uint32_t i = 0; i < a.num_operands; i++) a.offset[i] += (uint64_t)done * es;
+        job->kernel(job->ctx, &a);
+    }
+    /* Before the pool publishes this chunk as done. */
+    hg_cpu_stream_fence();
+}
+
+/* Whether an n-element op with these operands streams its output. */
+static int streams_output(const hg_op_args *args, uint64_t es) {
+    if (!hg_cpu_stream_supported) return 0;
+    long l1, l2, l3;
+    hg_cpu_cache_sizes(&l1, &l2, &l3);
+    return (double)args->dims[0] * (double)es * (double)args->num_operands > (double)l3;
+}
 
 static int is_transcendental(uint32_t op) {
     return (op >= HG_OP_SIGMOID && op <= HG_OP_LOG) || op == HG_OP_GELU || op == HG_OP_GELU_TANH;
@@ -73,7 +137,8 @@ static hg_status split_elementwise(void *ctx, const hg_op_args *args) {
     const int64_t pieces = (int64_t)threads * (n >= 512 * 1024 ? 4 : 1);
     int64_t grain = (n + pieces - 1) / pieces;
     grain = (grain + 15) / 16 * 16;
-    hg_cpu_parallel_for(n, grain, elementwise_chunk, &job);
+    hg_cpu_parallel_for(n, grain, streams_output(args, job.elem_size) ? elementwise_chunk_streamed : elementwise_chunk,
+                        &job);
     return HG_OK;
 }
 

@@ -116,6 +116,39 @@ def test_results_do_not_depend_on_the_thread_count() -> None:
     assert outputs[0] == outputs[1] == outputs[2]
 
 
+# Operands totalling more than the last-level cache (clamped to at most
+# 64 MiB) make the elementwise ops write through streaming stores, from an
+# L1 staging block (cpu_parallel.c). Checked: an output whose address is not
+# on a cache line (the head), lengths that leave a tail, in place, float64.
+STREAMED_N = 6_000_013  # 3 float32 operands: 72 MB
+
+
+@pytest.mark.parametrize("skew", [0, 1, 5])
+def test_outputs_past_the_caches_stream_correctly(ex_cpu: hg.Executor, skew: int) -> None:
+    rng = np.random.default_rng(skew)
+    a = rng.standard_normal(STREAMED_N).astype(np.float32)
+    b = rng.standard_normal(STREAMED_N).astype(np.float32)
+    backing = np.full(STREAMED_N + 16, np.nan, dtype=np.float32)
+    out = backing[skew:skew + STREAMED_N]  # skew floats past an aligned start
+    ha, hb, hout = ex_cpu.from_numpy(a), ex_cpu.from_numpy(b), hg.from_numpy(out, ex_cpu)
+    hg.ops.add(ex_cpu, ha, hb, out=hout)
+    np.testing.assert_array_equal(out, a + b)
+    assert np.isnan(backing[:skew]).all() and np.isnan(backing[skew + STREAMED_N:]).all()
+    hg.ops.sub(ex_cpu, ha, hb, out=ha)  # in place: a = a - b
+    np.testing.assert_array_equal(ha.to_numpy(), a - b)
+
+
+def test_float64_and_unary_outputs_past_the_caches_stream_correctly(ex_cpu: hg.Executor) -> None:
+    n = 4_500_007  # 2 float64 operands: 72 MB
+    x = np.random.default_rng(3).standard_normal(n)
+    hx = ex_cpu.from_numpy(x)
+    np.testing.assert_array_equal(hg.ops.relu(ex_cpu, hx).to_numpy(), np.maximum(x, 0))
+    np.testing.assert_allclose(hg.ops.tanh(ex_cpu, hx).to_numpy(), np.tanh(x), rtol=1e-15, atol=0)
+    xf = np.linspace(-3, 3, 2 * n, dtype=np.float32)
+    got = hg.ops.mul_scalar(ex_cpu, ex_cpu.from_numpy(xf), 3.0).to_numpy()
+    np.testing.assert_array_equal(got, xf * np.float32(3.0))
+
+
 @pytest.mark.parametrize("n", [262_144, 1_000_003])
 def test_one_long_softmax_row_split_across_threads(ex_cpu: hg.Executor, n: int) -> None:
     rng = np.random.default_rng(n)
