@@ -515,7 +515,7 @@ static void test_unary(void)
         /* sigmoid: saturates without NaN; tiny results in the subnormal range */
         {HG_OP_SIGMOID, -30, 30, 4, 4, 0,
          {NAN, INFINITY, -INFINITY, 1000, -1000, -100, -700, 40}},
-        {HG_OP_TANH, -20, 20, 2, 2, 0, {NAN, INFINITY, -INFINITY, 1000, -1000, -0.0, 1e-30, 0.5}},
+        {HG_OP_TANH, -20, 20, 3, 2, 0, {NAN, INFINITY, -INFINITY, 1000, -1000, -0.0, 1e-30, 0.5}},
         {HG_OP_EXP, -100, 100, 2, 2, 0, {NAN, INFINITY, -INFINITY, 0, 710, -746, 88.8, -104}},
         {HG_OP_LOG, 1e-3, 100, 2, 2, 0, {NAN, INFINITY, 0.0, -1.0, 1.0, 1e-40, 1e300, -0.0}},
         {HG_OP_SQRT, 0, 1e4, 0.5, 0.5, 0, {NAN, INFINITY, -1.0, 0.0, -0.0, 1e-40, 2, 1e300}},
