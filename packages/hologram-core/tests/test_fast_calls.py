@@ -78,3 +78,51 @@ def test_bad_python_arguments_raise(core) -> None:  # type: ignore[no-untyped-de
         fast.binary(addr(ex), 2**40, lib.HG_DTYPE_FLOAT32, addr(a), addr(b), addr(c), 1)
     with pytest.raises(TypeError):
         fast.scalar(addr(ex), lib.HG_OP_ADD_SCALAR, lib.HG_DTYPE_FLOAT32, addr(a), addr(c), 1, "x", 0.0)
+
+
+def live_buffers(ex: object) -> int:
+    stats = ffi.new("hg_memory_stats *")
+    assert lib.hg_executor_memory_stats(ex, stats) == 0
+    return int(stats.live_buffers)
+
+
+def test_allocate_retain_release_count_references(core) -> None:  # type: ignore[no-untyped-def]
+    ex, _ = core
+    before = live_buffers(ex)
+    buf = fast.allocate(addr(ex), 1000, lib.HG_DTYPE_FLOAT64)
+    assert buf > 0 and live_buffers(ex) == before + 1
+    handle = ffi.cast("hg_buffer *", buf)
+    assert lib.hg_buffer_count(handle) == 1000 and lib.hg_buffer_dtype(handle) == lib.HG_DTYPE_FLOAT64
+    fast.retain(buf)
+    fast.release(buf)  # one reference left: still allocated
+    assert live_buffers(ex) == before + 1 and lib.hg_buffer_count(handle) == 1000
+    fast.release(buf)  # the last one
+    assert live_buffers(ex) == before
+
+
+def test_allocate_reports_the_cores_status_negated(core) -> None:  # type: ignore[no-untyped-def]
+    ex, _ = core
+    assert fast.allocate(addr(ex), -1, lib.HG_DTYPE_FLOAT32) == -lib.HG_ERR_INVALID_ARGUMENT
+    assert fast.allocate(addr(ex), 4, 99) == -lib.hg_buffer_allocate(ex, 4, 99, ffi.new("hg_buffer **")) < 0
+    with pytest.raises(OverflowError):
+        fast.allocate(addr(ex), 2**64, lib.HG_DTYPE_FLOAT32)
+
+
+@pytest.mark.parametrize("n", [1, 20000])
+def test_reduce_and_loss_without_out_use_a_scratch_buffer(core, n: int) -> None:  # type: ignore[no-untyped-def]
+    ex, (a, b, _) = core
+    rng = np.random.default_rng(n)
+    x, y = rng.standard_normal(20000).astype(np.float32), rng.standard_normal(20000).astype(np.float32)
+    view(a, 20000)[:] = x
+    view(b, 20000)[:] = y
+    before = live_buffers(ex)
+    status, value = fast.reduce(addr(ex), lib.HG_OP_SUM, lib.HG_DTYPE_ANY, addr(a), 0, 1, n)
+    assert status == 0
+    np.testing.assert_allclose(value, x[:n].astype(np.float64).sum(), rtol=1e-6, atol=1e-6)
+    status, value = fast.loss(addr(ex), lib.HG_OP_MSE, lib.HG_DTYPE_ANY, addr(a), addr(b), 0, 1, n)
+    assert status == 0
+    np.testing.assert_allclose(value, ((x[:n].astype(np.float64) - y[:n]) ** 2).mean(), rtol=1e-6)
+    # errors come back as statuses, and the scratch buffer is given back either way
+    assert fast.reduce(addr(ex), lib.HG_OP_SUM, lib.HG_DTYPE_FLOAT64, addr(a), 0, 1, n)[0] == lib.HG_ERR_DTYPE
+    assert fast.loss(addr(ex), lib.HG_OP_MSE, lib.HG_DTYPE_ANY, addr(a), addr(b), 0, 1, 20001)[0] == lib.HG_ERR_SHAPE
+    assert live_buffers(ex) == before

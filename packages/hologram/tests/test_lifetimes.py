@@ -311,3 +311,56 @@ def test_from_dlpack_keeps_the_torch_tensor_alive(ex: hg.Executor) -> None:
     np.testing.assert_array_equal(buf.to_numpy(), np.arange(16, dtype=np.float32))
     hg.scalar_add_f32(ex, buf, buf, 16, 1.0)
     np.testing.assert_array_equal(buf.to_numpy(), np.arange(1, 17, dtype=np.float32))
+
+
+# -- every Buffer object owns one reference to its handle ------------------------------
+
+
+def test_buffers_cannot_be_constructed_directly() -> None:
+    with pytest.raises(TypeError, match=r"Executor\.allocate"):
+        hg.Buffer()
+
+
+def test_allocating_ops_give_their_outputs_back(ex: hg.Executor) -> None:
+    a = ex.from_numpy(np.linspace(-2, 2, 300, dtype=np.float32).reshape(3, 100))
+    b = ex.from_numpy(np.linspace(0, 1, 300, dtype=np.float32).reshape(3, 100))
+    before = _live(ex)
+    for _ in range(50):
+        hg.ops.add(ex, a, b)
+        hg.ops.add_scalar(ex, a, 1.0)
+        hg.ops.gelu(ex, a)
+        hg.ops.softmax(ex, a)
+        hg.ops.sum(ex, a, axis=-1)
+        hg.ops.gemm(ex, a, b, trans_b=True)
+        assert hg.ops.sum(ex, a) == pytest.approx(float(a.to_numpy().astype(np.float64).sum()), abs=1e-3)
+        hg.ops.mse_loss(ex, a, b)
+    gc.collect()
+    assert _live(ex) == before
+
+
+def test_a_reshaped_view_keeps_the_handle_after_the_original_is_gone(ex: hg.Executor) -> None:
+    buf = ex.from_numpy(_expected(64))
+    flat = ex.stats()["live_buffers"]
+    view = buf.reshape(8, 8)
+    del buf
+    gc.collect()
+    assert ex.stats()["live_buffers"] == flat
+    np.testing.assert_array_equal(hg.ops.add(ex, view, view).to_numpy(), 2 * _expected(64).reshape(8, 8))
+    del view
+    gc.collect()
+    assert ex.stats()["live_buffers"] == flat - 1
+
+
+def test_the_cffi_handle_holds_a_reference_of_its_own(ex: hg.Executor) -> None:
+    from hologram._core import lib
+
+    buf = ex.allocate(10)
+    handle = buf._h  # what the cffi calls take, made on first use
+    assert buf._h is handle
+    live = ex.stats()["live_buffers"]
+    del buf
+    gc.collect()
+    assert ex.stats()["live_buffers"] == live and lib.hg_buffer_count(handle) == 10
+    del handle
+    gc.collect()
+    assert ex.stats()["live_buffers"] == live - 1

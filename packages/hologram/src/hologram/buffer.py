@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hologram._core import check, ffi, lib, raise_status
+from hologram._core import check, fast, ffi, lib, raise_status
 from hologram.dtypes import DType
 from hologram.errors import DTypeError, InvalidArgumentError, NotHostAddressableError, ShapeError
 
@@ -49,6 +49,8 @@ __all__ = ["Buffer", "Shape", "normalize_shape"]
 Shape = int | tuple[int, ...]
 
 _DLPACK_CPU = 1  # kDLCPU
+# Buffer handles by address (hologram_core._fast_calls): allocation, and the references each Buffer owns.
+_allocate, _retain, _release = fast.allocate, fast.retain, fast.release
 
 
 @functools.cache
@@ -118,48 +120,71 @@ class Buffer:
     rows (reductions, softmax, gemm); the memory is always contiguous.
     """
 
-    __slots__ = ("__weakref__", "_buf_addr", "_dtype", "_exec", "_h", "_keep", "_n", "_shape")
+    __slots__ = ("__weakref__", "_buf_addr", "_dtype", "_exec", "_hc", "_keep", "_n", "_shape")
 
-    _h: Any
-    _buf_addr: int  # the address behind _h, for the fast op entry points; valid while _h lives
+    # Each Buffer object owns one reference to its core handle, at _buf_addr,
+    # and gives it back in __del__ (reshaped views take one of their own).
+    # The fast op entry points take that address; the cffi calls take _h, a
+    # cffi pointer made on first use that holds a reference of its own.
+    _buf_addr: int  # the handle's address: nonzero from construction to __del__
+    _hc: Any  # the cffi pointer behind _h, or None until something asks for it
     _exec: Executor
     _shape: tuple[int, ...]
     _dtype: DType
     _keep: Any
     _n: int  # element count: fixed for a buffer's life, cached to keep op wrappers cheap
 
-    def __init__(self) -> None:
+    def __new__(cls, *args: Any, **kwargs: Any) -> Buffer:
         raise TypeError("create buffers with Executor.allocate, Executor.wrap or Executor.from_numpy")
 
     @classmethod
     def _adopt(cls, executor: Executor, handle: Any, shape: tuple[int, ...], dtype: DType,
                keep: Any = None) -> Buffer:
+        """Wraps a handle the caller got from the core (its reference passes to the Buffer)."""
         self = object.__new__(cls)
-        self._h = ffi.gc(handle, lib.hg_buffer_release)
         self._buf_addr = int(ffi.cast("uintptr_t", handle))
+        self._hc = None
         self._exec = executor
         self._shape = tuple(shape)
         self._dtype = dtype
         self._keep = keep
-        self._n = int(lib.hg_buffer_count(self._h))
+        self._n = int(lib.hg_buffer_count(handle))
+        return self
+
+    @classmethod
+    def _new(cls, executor: Executor, shape: tuple[int, ...], count: int, dtype: DType) -> Buffer:
+        """A new uninitialised buffer of ``count`` elements (the product of ``shape``): the fast path
+        of allocating ops and :meth:`Executor.allocate`."""
+        addr = _allocate(executor._ex_addr, count, dtype.code)
+        if addr <= 0:
+            raise_status(-addr, "allocate")
+        self = object.__new__(cls)
+        self._buf_addr = addr
+        self._hc = None
+        self._exec = executor
+        self._shape = shape
+        self._dtype = dtype
+        self._keep = None
+        self._n = count
         return self
 
     @classmethod
     def _like(cls, executor: Executor, other: Buffer) -> Buffer:
         """A new uninitialised buffer with ``other``'s shape and dtype (the ops' fast path)."""
-        out = ffi.new("hg_buffer **")
-        status = lib.hg_buffer_allocate(executor._h, other._n, other._dtype.code, out)
-        if status:
-            raise_status(status, "allocate")
-        self = object.__new__(cls)
-        self._h = ffi.gc(out[0], lib.hg_buffer_release)
-        self._buf_addr = int(ffi.cast("uintptr_t", out[0]))
-        self._exec = executor
-        self._shape = other._shape
-        self._dtype = other._dtype
-        self._keep = None
-        self._n = other._n
-        return self
+        return cls._new(executor, other._shape, other._n, other._dtype)
+
+    def __del__(self, _release: Any = _release) -> None:
+        _release(self._buf_addr)
+
+    @property
+    def _h(self) -> Any:
+        """The handle as a cffi pointer (``hg_buffer *``), for the calls made through cffi."""
+        h = self._hc
+        if h is None:
+            h = ffi.cast("hg_buffer *", self._buf_addr)
+            lib.hg_buffer_retain(h)
+            h = self._hc = ffi.gc(h, lib.hg_buffer_release)
+        return h
 
     # -- metadata ----------------------------------------------------------
     @property
@@ -220,8 +245,9 @@ class Buffer:
         if count != self.size:
             raise ShapeError(f"cannot reshape a buffer of {self.size} elements to {dims}")
         view = object.__new__(Buffer)
-        view._h, view._exec, view._shape, view._dtype, view._keep = self._h, self._exec, dims, self._dtype, self._keep
-        view._buf_addr = self._buf_addr
+        _retain(self._buf_addr)
+        view._buf_addr, view._hc = self._buf_addr, None
+        view._exec, view._shape, view._dtype, view._keep = self._exec, dims, self._dtype, self._keep
         view._n = self._n
         return view
 

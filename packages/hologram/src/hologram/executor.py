@@ -154,13 +154,10 @@ class Executor:
         count = 1
         for d in dims:
             count *= d
-        out = ffi.new("hg_buffer **")
         try:
-            status = lib.hg_buffer_allocate(self._h, count, dt.code, out)
+            return Buffer._new(self, dims, count, dt)
         except OverflowError:
             raise InvalidArgumentError(f"allocate: {count} elements is out of range") from None
-        check(status, "allocate")
-        return Buffer._adopt(self, out[0], dims, dt)
 
     def empty(self, shape: Shape, dtype: DTypeLike = "float32") -> Buffer:
         """Alias of :meth:`allocate`."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from hologram._core import check, fast, ffi, lib, raise_status
+from hologram._core import check, fast, lib, raise_status
 from hologram.buffer import Buffer
 from hologram.errors import InvalidArgumentError, ShapeError
 from hologram.executor import Executor
@@ -55,7 +55,9 @@ def _same_size(a: Buffer, b: Buffer, op: str, names: str = "a and b") -> None:
 
 def _out_like(exec: Executor, a: Buffer, out: Buffer | None, op: str, shape: tuple[int, ...] | None = None) -> Buffer:
     if out is None:
-        return exec.allocate(a.shape if shape is None else shape, a.dtype)
+        if shape is None:
+            return Buffer._like(exec, a)
+        return Buffer._new(exec, shape, math.prod(shape), a._dtype)
     out = _buffer(out, "out", op)
     need = math.prod(a.shape if shape is None else shape)
     if out.size != need:
@@ -141,17 +143,28 @@ def gelu(exec: Executor, a: Buffer, out: Buffer | None = None,
     """Elementwise GELU: the exact erf form, or PyTorch's ``approximate='tanh'`` form."""
     if approximate not in ("none", "tanh"):
         raise InvalidArgumentError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    _executor(exec, "gelu")
-    out = _out_like(exec, _buffer(a, "a", "gelu"), out, "gelu")
     code = lib.HG_OP_GELU if approximate == "none" else lib.HG_OP_GELU_TANH
-    check(lib.hg_unary(exec._h, code, _ANY, a._h, out._h, a.size), "gelu")
+    try:
+        out = _out_like(exec, a, out, "gelu")
+        status = fast.unary(exec._ex_addr, code, _ANY, a._buf_addr, out._buf_addr, a._n)
+    except AttributeError:
+        _explain("gelu", exec=exec, a=a, out=out)
+        raise
+    if status:
+        raise_status(status, "gelu")
     return out
 
 
 def _scalar(exec: Executor, code: int, name: str, a: Buffer, s0: float, s1: float, out: Buffer | None) -> Buffer:
-    _executor(exec, name)
-    out = _out_like(exec, _buffer(a, "a", name), out, name)
-    check(lib.hg_scalar(exec._h, code, _ANY, a._h, out._h, a.size, float(s0), float(s1)), name)
+    s0, s1 = float(s0), float(s1)
+    try:
+        out = _out_like(exec, a, out, name)
+        status = fast.scalar(exec._ex_addr, code, _ANY, a._buf_addr, out._buf_addr, a._n, s0, s1)
+    except AttributeError:
+        _explain(name, exec=exec, a=a, out=out)
+        raise
+    if status:
+        raise_status(status, name)
     return out
 
 
@@ -171,20 +184,29 @@ def clip(exec: Executor, a: Buffer, min_val: float, max_val: float, out: Buffer 
 
 
 def _reduction(code: int, name: str, doc: str):  # type: ignore[no-untyped-def]
+    call = fast.reduce
+
     def op(exec: Executor, a: Buffer, axis: int | None = None, out: Buffer | None = None) -> float | Buffer:
-        _executor(exec, name)
-        _buffer(a, "a", name)
-        result = ffi.new("double *")
-        if axis is None:
-            out = _out_like(exec, a, out, name, (1,))
-            check(lib.hg_reduce(exec._h, code, _ANY, a._h, out._h, 1, a.size, result), name)
-            return float(result[0])
-        if axis not in (-1, a.ndim - 1):
-            raise InvalidArgumentError(f"{name}: only axis=None or the last axis (-1) is supported, got {axis}")
-        rows, cols = _rows_cols(a)
-        out = _out_like(exec, a, out, name, a.shape[:-1] or (1,))
-        check(lib.hg_reduce(exec._h, code, _ANY, a._h, out._h, rows, cols, ffi.NULL), name)
-        return out
+        try:
+            if axis is None:
+                # Without out, the core writes the value into a scratch buffer of its own.
+                out_addr = 0 if out is None else _out_like(exec, a, out, name, (1,))._buf_addr
+                status, value = call(exec._ex_addr, code, _ANY, a._buf_addr, out_addr, 1, a._n)
+                result: float | Buffer = value
+            else:
+                if axis not in (-1, len(a._shape) - 1):
+                    raise InvalidArgumentError(
+                        f"{name}: only axis=None or the last axis (-1) is supported, got {axis}")
+                rows, cols = _rows_cols(a)
+                out = _out_like(exec, a, out, name, a._shape[:-1] or (1,))
+                status, _ = call(exec._ex_addr, code, _ANY, a._buf_addr, out._buf_addr, rows, cols)
+                result = out
+        except AttributeError:
+            _explain(name, exec=exec, a=a, out=out)
+            raise
+        if status:
+            raise_status(status, name)
+        return result
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = (f"{doc} of all elements (``axis=None``: returns a float) or over the last axis "
@@ -199,11 +221,18 @@ mean = _reduction(lib.HG_OP_MEAN, "mean", "Mean")
 
 
 def _rowwise(code: int, name: str, doc: str):  # type: ignore[no-untyped-def]
+    call = fast.rowwise
+
     def op(exec: Executor, a: Buffer, out: Buffer | None = None) -> Buffer:
-        _executor(exec, name)
-        out = _out_like(exec, _buffer(a, "a", name), out, name)
-        rows, cols = _rows_cols(a)
-        check(lib.hg_rowwise(exec._h, code, _ANY, a._h, out._h, rows, cols), name)
+        try:
+            out = _out_like(exec, a, out, name)
+            rows, cols = _rows_cols(a)
+            status = call(exec._ex_addr, code, _ANY, a._buf_addr, out._buf_addr, rows, cols)
+        except AttributeError:
+            _explain(name, exec=exec, a=a, out=out)
+            raise
+        if status:
+            raise_status(status, name)
         return out
 
     op.__name__ = op.__qualname__ = name
@@ -216,14 +245,22 @@ log_softmax = _rowwise(lib.HG_OP_LOG_SOFTMAX, "log_softmax", "Log-softmax")
 
 
 def _loss(code: int, name: str, doc: str):  # type: ignore[no-untyped-def]
+    call = fast.loss
+
     def op(exec: Executor, pred: Buffer, target: Buffer, out: Buffer | None = None) -> float:
-        _executor(exec, name)
-        _same_size(_buffer(pred, "pred", name), _buffer(target, "target", name), name, "pred and target")
-        out = exec.allocate(1, pred.dtype) if out is None else _buffer(out, "out", name)
-        rows, cols = _rows_cols(pred)
-        result = ffi.new("double *")
-        check(lib.hg_loss(exec._h, code, _ANY, pred._h, target._h, out._h, rows, cols, result), name)
-        return float(result[0])
+        try:
+            if target._n != pred._n:
+                _same_size(pred, target, name, "pred and target")
+            # Without out, the core writes the value into a scratch buffer of its own.
+            out_addr = 0 if out is None else _buffer(out, "out", name)._buf_addr
+            rows, cols = _rows_cols(pred)
+            status, value = call(exec._ex_addr, code, _ANY, pred._buf_addr, target._buf_addr, out_addr, rows, cols)
+        except AttributeError:
+            _explain(name, exec=exec, pred=pred, target=target, out=out)
+            raise
+        if status:
+            raise_status(status, name)
+        return value
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc
@@ -258,12 +295,12 @@ def gemm(exec: Executor, a: Buffer, b: Buffer, out: Buffer | None = None, *, tra
     if k != kb:
         raise ShapeError(f"gemm: inner dimensions differ: op(a) is {m}x{k}, op(b) is {kb}x{n}")
     if out is None:
-        out = exec.allocate((m, n), a.dtype)
         beta = 0.0
-    else:
-        _out_like(exec, a, out, "gemm", (m, n))
-    check(lib.hg_gemm(exec._h, _ANY, a._h, b._h, out._h, m, n, k, int(trans_a), int(trans_b),
-                      float(alpha), float(beta)), "gemm")
+    out = _out_like(exec, a, out, "gemm", (m, n))
+    status = fast.gemm(exec._ex_addr, _ANY, a._buf_addr, b._buf_addr, out._buf_addr, m, n, k, int(trans_a),
+                       int(trans_b), float(alpha), float(beta))
+    if status:
+        raise_status(status, "gemm")
     return out
 
 
@@ -276,7 +313,9 @@ def matvec(exec: Executor, a: Buffer, x: Buffer, out: Buffer | None = None) -> B
     if _buffer(x, "x", "matvec").size != n:
         raise ShapeError(f"matvec: x has {x.size} elements, a has {n} columns")
     out = _out_like(exec, x, out, "matvec", (m,))
-    check(lib.hg_matvec(exec._h, _ANY, a._h, x._h, out._h, m, n), "matvec")
+    status = fast.matvec(exec._ex_addr, _ANY, a._buf_addr, x._buf_addr, out._buf_addr, m, n)
+    if status:
+        raise_status(status, "matvec")
     return out
 
 
