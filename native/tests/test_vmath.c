@@ -113,10 +113,11 @@ typedef void (*batch_fn)(const float *in, float *out, size_t n);
     static const batch_fn prefix##_fns[NFUNC] = {prefix##_exp,  prefix##_log,             \
                                                  prefix##_tanh, prefix##_sigmoid,         \
                                                  prefix##_gelu, prefix##_gelu_tanh};      \
-    ATTR static void prefix##_expf_d(const double *in, float *out, size_t n)              \
+    ATTR static void prefix##_expf_diff(const float *x, const float *m, float *out,         \
+                                        size_t n)                                         \
     {                                                                                     \
         for (size_t i = 0; i < n; ++i)                                                    \
-            out[i] = hg_vexpf_d##suffix(in[i]);                                           \
+            out[i] = hg_vexpf_diff##suffix(x[i], m[i]);                                   \
     }                                                                                     \
     ATTR static void prefix##_log_d(const double *in, double *out, size_t n)              \
     {                                                                                     \
@@ -137,7 +138,7 @@ HG_BATCH(fused, _fma, HG_NO_ATTR)
 typedef struct build {
     const char *name;
     const batch_fn *fns;
-    void (*expf_d)(const double *in, float *out, size_t n);
+    void (*expf_diff)(const float *x, const float *m, float *out, size_t n);
     void (*log_d)(const double *in, double *out, size_t n);
 } build;
 
@@ -146,16 +147,16 @@ static int g_nbuilds;
 
 static void pick_builds(void)
 {
-    g_builds[g_nbuilds++] = (build){"plain", plain_fns, plain_expf_d, plain_log_d};
+    g_builds[g_nbuilds++] = (build){"plain", plain_fns, plain_expf_diff, plain_log_d};
 #if defined(HG_X86)
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-        g_builds[g_nbuilds++] = (build){"avx2+fma", avx2_fns, avx2_expf_d, avx2_log_d};
+        g_builds[g_nbuilds++] = (build){"avx2+fma", avx2_fns, avx2_expf_diff, avx2_log_d};
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq"))
-        g_builds[g_nbuilds++] = (build){"avx512", avx512_fns, avx512_expf_d, avx512_log_d};
+        g_builds[g_nbuilds++] = (build){"avx512", avx512_fns, avx512_expf_diff, avx512_log_d};
 #elif defined(__aarch64__)
-    g_builds[g_nbuilds++] = (build){"fma", fused_fns, fused_expf_d, fused_log_d};
+    g_builds[g_nbuilds++] = (build){"fma", fused_fns, fused_expf_diff, fused_log_d};
 #endif
 }
 
@@ -290,39 +291,49 @@ static void test_sweep(void)
 
 /* ---- the double-argument helpers ------------------------------------------------ */
 
-/* hg_vexpf_d (softmax's exp of x_j - max, a double) and hg_vlog_d (the
+/* hg_vexpf_diff (softmax's exp(x_j - max) of two floats) and hg_vlog_d (the
    float32 losses' log of p and of 1 - p, doubles): random arguments of the
    shapes those kernels pass, plus their special values. */
 static void test_double_args(void)
 {
     enum { N = 1 << 20 };
     double *in = malloc(N * sizeof(double)), *outd = malloc(N * sizeof(double));
-    float *outf = malloc(N * sizeof(float));
-    if (!in || !outd || !outf) {
+    float *outf = malloc(N * sizeof(float)), *xs = malloc(N * sizeof(float)), *ms = malloc(N * sizeof(float));
+    if (!in || !outd || !outf || !xs || !ms) {
         fprintf(stderr, "out of memory\n");
         exit(2);
     }
-    /* x_j - max: differences of floats, down past the underflow point */
+    /* x_j <= max: pairs of floats of every sign and of magnitudes where x - m
+       rounds in float (large ones) and down past the underflow point */
     for (int i = 0; i < N; ++i) {
-        const double a = (double)(float)uniform(-60.0, 60.0), b = (double)(float)uniform(-60.0, 60.0);
-        in[i] = a < b ? a - b : b - a;
+        const double span = i % 2 ? 60.0 : 3000.0;
+        const float a = (float)uniform(-span, span), b = (float)uniform(-span, span);
+        xs[i] = a < b ? a : b;
+        ms[i] = a < b ? b : a;
+        if (i % 4 == 3) /* x - m in (-110, 0]: results from 1 down to the denormals */
+            xs[i] = (float)((double)ms[i] - uniform(0.0, 110.0));
     }
-    in[0] = -INFINITY;
-    in[1] = NAN;
-    in[2] = 0.0;
-    in[3] = -1e300;
+    const float special_x[] = {-INFINITY, NAN, 0.0f, -3e38f, 5.0f, -0.0f};
+    const float special_m[] = {0.0f, 0.0f, 0.0f, 3e38f, 5.0f, 0.0f};
+    for (size_t k = 0; k < sizeof special_x / sizeof special_x[0]; ++k) {
+        xs[k] = special_x[k];
+        ms[k] = special_m[k];
+    }
     for (int b = 0; b < g_nbuilds; ++b) {
-        g_builds[b].expf_d(in, outf, N);
-        double worst = 0.0, wx = 0.0;
+        g_builds[b].expf_diff(xs, ms, outf, N);
+        double worst = 0.0, wx = 0.0, wm = 0.0;
         for (int i = 0; i < N; ++i) {
-            const double err = ulp_error(outf[i], exp(in[i]));
+            const double err = ulp_error(outf[i], exp((double)xs[i] - (double)ms[i]));
             if (err > worst) {
                 worst = err;
-                wx = in[i];
+                wx = xs[i];
+                wm = ms[i];
             }
         }
-        printf("  %-10s %-9s max %.3f ULP at x = %.17g\n", "expf_d", g_builds[b].name, worst, wx);
-        CHECK(worst <= fn_bounds[F_EXP], "%s expf_d: %.3f ULP at x = %a", g_builds[b].name, worst, wx);
+        printf("  %-10s %-9s max %.3f ULP at x = %.9g, m = %.9g\n", "expf_diff", g_builds[b].name, worst, wx, wm);
+        CHECK(worst <= fn_bounds[F_EXP], "%s expf_diff: %.3f ULP at x = %a, m = %a", g_builds[b].name, worst, wx, wm);
+        CHECK(outf[0] == 0.0f && outf[1] != outf[1] && outf[2] == 1.0f && outf[3] == 0.0f && outf[4] == 1.0f,
+              "%s expf_diff special values", g_builds[b].name);
     }
     /* p and 1 - p for p a float in [0, 1], and positive floats of every size */
     for (int i = 0; i < N; ++i) {
@@ -362,6 +373,8 @@ static void test_double_args(void)
     free(in);
     free(outd);
     free(outf);
+    free(xs);
+    free(ms);
 }
 
 /* ---- special values ----------------------------------------------------------- */

@@ -22,7 +22,8 @@
  *                       the vectorisable ones of cpu_vmath.h (the build that
  *                       matches this ISA, see HG_VM), for double libm-based
  *                       (exp, ..., hg_sigmoid_f64, ...)
- *   HG_VEXP_OF_DOUBLE(d)  exp of a double argument, rounded to T (softmax)
+ *   HG_VEXP_OF_DIFF(x, m) exp(x - m) of two T, rounded to T, without rounding
+ *                       x - m first (softmax)
  *   HG_VLOG_OF_DOUBLE(d)  log of a double argument, in double (losses)
  *   HG_VM(name)         the cpu_vmath.h function `name` as built for this ISA:
  *                       name_fma where the ISA has FMA, name on the baseline
@@ -65,7 +66,7 @@
 #define HG_VSIGMOID HG_VM(hg_vsigmoidf)
 #define HG_VGELU HG_VM(hg_vgeluf)
 #define HG_VGELU_TANH HG_VM(hg_vgelu_tanhf)
-#define HG_VEXP_OF_DOUBLE HG_VM(hg_vexpf_d)
+#define HG_VEXP_OF_DIFF HG_VM(hg_vexpf_diff)
 #define HG_VLOG_OF_DOUBLE HG_VM(hg_vlog_d)
 #include HG_CPU_TEMPLATE
 #undef T
@@ -81,7 +82,7 @@
 #undef HG_VSIGMOID
 #undef HG_VGELU
 #undef HG_VGELU_TANH
-#undef HG_VEXP_OF_DOUBLE
+#undef HG_VEXP_OF_DIFF
 #undef HG_VLOG_OF_DOUBLE
 
 /* ---- float64 ---- */
@@ -98,7 +99,8 @@
 #define HG_VSIGMOID hg_sigmoid_f64
 #define HG_VGELU hg_gelu_f64
 #define HG_VGELU_TANH hg_gelu_tanh_f64
-#define HG_VEXP_OF_DOUBLE exp
+/* float64: x - m rounded once, then libm's exp. */
+#define HG_VEXP_OF_DIFF(x, m) exp((x) - (m))
 #define HG_VLOG_OF_DOUBLE log
 #include HG_CPU_TEMPLATE
 #undef T
@@ -114,7 +116,7 @@
 #undef HG_VSIGMOID
 #undef HG_VGELU
 #undef HG_VGELU_TANH
-#undef HG_VEXP_OF_DOUBLE
+#undef HG_VEXP_OF_DIFF
 #undef HG_VLOG_OF_DOUBLE
 
 #undef HG_CPU_NAME

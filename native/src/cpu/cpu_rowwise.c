@@ -9,12 +9,12 @@
  * there); a -inf entry in an otherwise finite row gives 0 (softmax) and
  * -inf (log_softmax).
  *
- * x - m is formed and the sums run in double for both dtypes: for float32
- * the rounding of x - m in float would be magnified by exp to several ULP
- * for the small probabilities (|x - m| 2^-24 relative). The float32
- * exponential is cpu_vmath.h's hg_vexpf_d, which takes that double
- * argument (reduction in double, float polynomial): within 1 ULP, and the
- * loop vectorises; float64 uses libm's exp.
+ * The sums run in double for both dtypes. For float32, x - m is never
+ * rounded before the exponential: the rounding would be magnified by exp to
+ * several ULP for the small probabilities (|x - m| 2^-24 relative).
+ * cpu_vmath.h's hg_vexpf_diff(x, m) splits x - m exactly into a float and
+ * its rounding error and feeds both to the reduction: within 1.5 ULP, all
+ * in float, and the loop vectorises. float64 uses libm's exp.
  *
  * out may be exactly in (in-place): every pass reads an element before it
  * writes the same element, so the pointers are not restrict-qualified.

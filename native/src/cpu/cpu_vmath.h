@@ -39,9 +39,9 @@
  *   hg_vgelu_tanhf    1.14, 1.14                      (1.5)
  * gelu is 0.5 x (1 + erf(x / sqrt2)), gelu_tanh 0.5 x (1 + tanh(u)) with
  * u = sqrt(2/pi) (x + 0.044715 x^3). Denormal results are as accurate, in
- * units of 2^-149: nothing is flushed. Two helpers for the row-wise and loss
- * kernels take double arguments: hg_vexpf_d (exp rounded to float, the
- * reduction in double; 1.5 ULP) and hg_vlog_d (a double log, relative error
+ * units of 2^-149: nothing is flushed. Two helpers serve the row-wise and
+ * loss kernels: hg_vexpf_diff(x, m) (exp(x - m) of two floats without
+ * rounding x - m first; 1.5 ULP) and hg_vlog_d (a double log, relative error
  * < 1e-15).
  *
  * Special values follow the defining formulas in IEEE arithmetic, as the

@@ -390,6 +390,28 @@ def test_rowwise_saturated_rows(ex: hg.Executor, backend: BackendUnderTest, name
         np.testing.assert_array_equal(rowwise(ex, api, name, x, False), [0.5, 0.0, 0.5, 0.0])
 
 
+@pytest.mark.parametrize("n", [7, 1000, 300_000])  # 300K: one row split over the threads
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+@pytest.mark.parametrize("name", sorted(ROWWISE))
+def test_rowwise_nan_and_infinite_entries(ex: hg.Executor, name: str, dtype: Any, n: int) -> None:
+    """Whatever the position of a NaN (or +inf) in the row, the whole row is NaN, as in the max-subtracted
+    NumPy formula; an all-NaN row too; a -inf entry of a finite row gives 0 / -inf."""
+    base = np.random.default_rng(n).standard_normal(n).astype(dtype)
+    for pos in (0, n // 2, n - 1):
+        for bad in (np.nan, np.inf):
+            x = base.copy()
+            x[pos] = bad
+            assert np.isnan(rowwise(ex, "ops", name, x, False)).all(), (bad, pos)
+    assert np.isnan(rowwise(ex, "ops", name, np.full(n, np.nan, dtype), False)).all()
+    x = base.copy()
+    x[n // 2] = -np.inf
+    got = rowwise(ex, "ops", name, x, False)
+    assert got[n // 2] == (0.0 if name == "softmax" else -np.inf)
+    ref = ROWWISE[name](x.reshape(1, -1)).reshape(-1)
+    finite = np.arange(n) != n // 2
+    np.testing.assert_allclose(got[finite], ref[finite], rtol=1e-5 if dtype == np.float32 else 1e-12)
+
+
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 @pytest.mark.parametrize("name", sorted(ROWWISE))
 def test_rowwise_long_row(ex: hg.Executor, backend: BackendUnderTest, name: str, dtype: Any) -> None:
