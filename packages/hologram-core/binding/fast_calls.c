@@ -30,13 +30,14 @@
 /* One converted argument. */
 typedef union hg_py_arg {
     void *p;
+    uintptr_t u;
     int32_t i;
     int64_t n;
     double d;
 } hg_py_arg;
 
-/* Converts args by `spec`, one letter per argument: p handle address, i int32,
-   n int64 count, d double. Sets a Python exception and returns -1 on failure:
+/* Converts args by `spec`, one letter per argument: p handle address, u memory
+   address (a non-negative int: data_ptr()), i int32, n int64 count, d double. Sets a Python exception and returns -1 on failure:
    TypeError for a non-integer (so the caller's wrapper can name it),
    OverflowError for a value out of range. */
 static int hg_py_parse(const char *name, PyObject *const *args, Py_ssize_t nargs, const char *spec,
@@ -57,6 +58,16 @@ static int hg_py_parse(const char *name, PyObject *const *args, Py_ssize_t nargs
             out[k].p = PyLong_AsVoidPtr(v);
             if (!out[k].p && PyErr_Occurred()) return -1;
             break;
+        case 'u': {
+            unsigned long long x = PyLong_AsUnsignedLongLong(v); /* OverflowError if negative */
+            if (x == (unsigned long long)-1 && PyErr_Occurred()) return -1;
+            if (x > UINTPTR_MAX) {
+                PyErr_Format(PyExc_OverflowError, "%s(): argument %zd is out of range", name, k);
+                return -1;
+            }
+            out[k].u = (uintptr_t)x;
+            break;
+        }
         case 'i': {
             long x = PyLong_AsLong(v);
             if (x == -1 && PyErr_Occurred()) return -1;
@@ -214,6 +225,82 @@ static PyObject *hg_py_matvec(PyObject *self, PyObject *const *args, Py_ssize_t 
     return PyLong_FromLong(st);
 }
 
+/* ---- the same ops on caller-owned host memory (hologram.hostcall) ---- */
+
+/* binary_host(ex, op, dtype, a, b, out, n) -> status; a, b, out are addresses */
+static PyObject *hg_py_binary_host(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    hg_py_arg v[7];
+    if (hg_py_parse("binary_host", args, nargs, "piiuuun", v)) return NULL;
+    hg_status st;
+    HG_PY_RUN(hg_py_large(v[6].n, 1), st, hg_binary_host(v[0].p, v[1].i, v[2].i, v[3].u, v[4].u, v[5].u, v[6].n));
+    return PyLong_FromLong(st);
+}
+
+/* unary_host(ex, op, dtype, a, out, n) -> status */
+static PyObject *hg_py_unary_host(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    hg_py_arg v[6];
+    if (hg_py_parse("unary_host", args, nargs, "piiuun", v)) return NULL;
+    hg_status st;
+    HG_PY_RUN(hg_py_large(v[5].n, 1), st, hg_unary_host(v[0].p, v[1].i, v[2].i, v[3].u, v[4].u, v[5].n));
+    return PyLong_FromLong(st);
+}
+
+/* scalar_host(ex, op, dtype, a, out, n, s0, s1) -> status */
+static PyObject *hg_py_scalar_host(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    hg_py_arg v[8];
+    if (hg_py_parse("scalar_host", args, nargs, "piiuundd", v)) return NULL;
+    hg_status st;
+    HG_PY_RUN(hg_py_large(v[5].n, 1), st,
+              hg_scalar_host(v[0].p, v[1].i, v[2].i, v[3].u, v[4].u, v[5].n, v[6].d, v[7].d));
+    return PyLong_FromLong(st);
+}
+
+/* rowwise_host / reduce_host(ex, op, dtype, a, out, rows, cols) -> status */
+static PyObject *hg_py_rowwise_host(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    hg_py_arg v[7];
+    if (hg_py_parse("rowwise_host", args, nargs, "piiuunn", v)) return NULL;
+    hg_status st;
+    HG_PY_RUN(hg_py_large(v[5].n, v[6].n), st,
+              hg_rowwise_host(v[0].p, v[1].i, v[2].i, v[3].u, v[4].u, v[5].n, v[6].n));
+    return PyLong_FromLong(st);
+}
+
+static PyObject *hg_py_reduce_host(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    hg_py_arg v[7];
+    if (hg_py_parse("reduce_host", args, nargs, "piiuunn", v)) return NULL;
+    hg_status st;
+    HG_PY_RUN(hg_py_large(v[5].n, v[6].n), st,
+              hg_reduce_host(v[0].p, v[1].i, v[2].i, v[3].u, v[4].u, v[5].n, v[6].n));
+    return PyLong_FromLong(st);
+}
+
+/* loss_host(ex, op, dtype, pred, target, out, rows, cols) -> status */
+static PyObject *hg_py_loss_host(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    hg_py_arg v[8];
+    if (hg_py_parse("loss_host", args, nargs, "piiuuunn", v)) return NULL;
+    hg_status st;
+    HG_PY_RUN(hg_py_large(v[6].n, v[7].n), st,
+              hg_loss_host(v[0].p, v[1].i, v[2].i, v[3].u, v[4].u, v[5].u, v[6].n, v[7].n));
+    return PyLong_FromLong(st);
+}
+
+/* gemm_host(ex, dtype, a, b, c, m, n, k, trans_a, trans_b, alpha, beta) -> status */
+static PyObject *hg_py_gemm_host(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    hg_py_arg v[12];
+    if (hg_py_parse("gemm_host", args, nargs, "piuuunnniidd", v)) return NULL;
+    hg_status st;
+    HG_PY_RUN(1, st, hg_gemm_host(v[0].p, v[1].i, v[2].u, v[3].u, v[4].u, v[5].n, v[6].n, v[7].n, v[8].i, v[9].i,
+                                  v[10].d, v[11].d));
+    return PyLong_FromLong(st);
+}
+
 /* allocate(ex, count, dtype) -> the new buffer's handle address, or -status.
    One reference, which the caller owns (Buffer.__del__ gives it back through
    release): creating a buffer this way skips cffi's out-parameter, pointer
@@ -258,6 +345,13 @@ static PyMethodDef hg_py_fast_methods[] = {
     HG_PY_FAST(loss, "loss(ex, op, dtype, pred, target, out, rows, cols) -> (status, value); out may be 0"),
     HG_PY_FAST(gemm, "gemm(ex, dtype, a, b, c, m, n, k, trans_a, trans_b, alpha, beta) -> status"),
     HG_PY_FAST(matvec, "matvec(ex, dtype, a, x, y, m, n) -> status"),
+    HG_PY_FAST(binary_host, "binary_host(ex, op, dtype, a, b, out, n) -> status (a, b, out: addresses)"),
+    HG_PY_FAST(unary_host, "unary_host(ex, op, dtype, a, out, n) -> status"),
+    HG_PY_FAST(scalar_host, "scalar_host(ex, op, dtype, a, out, n, s0, s1) -> status"),
+    HG_PY_FAST(rowwise_host, "rowwise_host(ex, op, dtype, a, out, rows, cols) -> status"),
+    HG_PY_FAST(reduce_host, "reduce_host(ex, op, dtype, a, out, rows, cols) -> status"),
+    HG_PY_FAST(loss_host, "loss_host(ex, op, dtype, pred, target, out, rows, cols) -> status"),
+    HG_PY_FAST(gemm_host, "gemm_host(ex, dtype, a, b, c, m, n, k, trans_a, trans_b, alpha, beta) -> status"),
     HG_PY_FAST(allocate, "allocate(ex, count, dtype) -> buffer address (an owned reference), or -status"),
     HG_PY_FAST(retain, "retain(buf): one more reference to the buffer handle"),
     HG_PY_FAST(release, "release(buf): gives one reference to the buffer handle back"),

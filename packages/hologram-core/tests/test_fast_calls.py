@@ -126,3 +126,20 @@ def test_reduce_and_loss_without_out_use_a_scratch_buffer(core, n: int) -> None:
     assert fast.reduce(addr(ex), lib.HG_OP_SUM, lib.HG_DTYPE_FLOAT64, addr(a), 0, 1, n)[0] == lib.HG_ERR_DTYPE
     assert fast.loss(addr(ex), lib.HG_OP_MSE, lib.HG_DTYPE_ANY, addr(a), addr(b), 0, 1, 20001)[0] == lib.HG_ERR_SHAPE
     assert live_buffers(ex) == before
+
+
+def test_host_entry_points_take_memory_addresses(core) -> None:  # type: ignore[no-untyped-def]
+    ex, _ = core
+    x = np.linspace(-3, 3, 1001, dtype=np.float32)
+    y = np.linspace(1, 2, 1001, dtype=np.float32)
+    out = np.empty_like(x)
+    args = (addr(ex), lib.HG_OP_ADD, lib.HG_DTYPE_FLOAT32, x.ctypes.data, y.ctypes.data, out.ctypes.data)
+    assert fast.binary_host(*args, x.size) == 0
+    np.testing.assert_array_equal(out, x + y)
+    assert fast.unary_host(addr(ex), lib.HG_OP_RELU, lib.HG_DTYPE_FLOAT32, x.ctypes.data, out.ctypes.data, x.size) == 0
+    np.testing.assert_array_equal(out, np.maximum(x, 0))
+    assert fast.binary_host(*args, -1) == lib.HG_ERR_INVALID_ARGUMENT
+    with pytest.raises(OverflowError):  # an address is never negative
+        fast.binary_host(addr(ex), lib.HG_OP_ADD, lib.HG_DTYPE_FLOAT32, -8, y.ctypes.data, out.ctypes.data, 1)
+    with pytest.raises(TypeError):
+        fast.unary_host(addr(ex), lib.HG_OP_RELU, lib.HG_DTYPE_FLOAT32, float(x.ctypes.data), out.ctypes.data, 1)

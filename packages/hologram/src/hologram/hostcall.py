@@ -25,7 +25,7 @@ Op names are those of :mod:`hologram.ops` (``"add"``, ``"relu"``,
 
 from __future__ import annotations
 
-from hologram._core import lib, raise_status
+from hologram._core import fast, lib, raise_status
 from hologram.errors import DTypeError, InvalidArgumentError
 from hologram.executor import Executor
 
@@ -60,9 +60,10 @@ def _dtype(dtype: str) -> int:
         raise DTypeError(f"hostcall: dtype must be 'float32' or 'float64', got {dtype!r}") from None
 
 
-def _handle(executor: Executor, family: str):  # type: ignore[no-untyped-def]
+def _handle(executor: Executor, family: str) -> int:
+    """The executor's handle address, for the METH_FASTCALL entry points (hologram_core._fast_calls)."""
     try:
-        return executor._h
+        return executor._ex_addr
     except AttributeError:
         raise TypeError(f"hostcall.{family}: the first argument must be a hologram.Executor, "
                         f"got {type(executor).__name__}") from None
@@ -70,14 +71,14 @@ def _handle(executor: Executor, family: str):  # type: ignore[no-untyped-def]
 
 def binary(executor: Executor, op: str, dtype: str, a: int, b: int, out: int, n: int) -> None:
     """``out[i] = op(a[i], b[i])`` for ``n`` elements (``out`` may be ``a`` or ``b``)."""
-    status = lib.hg_binary_host(_handle(executor, "binary"), _code("binary", op), _dtype(dtype), a, b, out, n)
+    status = fast.binary_host(_handle(executor, "binary"), _code("binary", op), _dtype(dtype), a, b, out, n)
     if status:
         raise_status(status, op)
 
 
 def unary(executor: Executor, op: str, dtype: str, a: int, out: int, n: int) -> None:
     """``out[i] = op(a[i])`` for ``n`` elements."""
-    status = lib.hg_unary_host(_handle(executor, "unary"), _code("unary", op), _dtype(dtype), a, out, n)
+    status = fast.unary_host(_handle(executor, "unary"), _code("unary", op), _dtype(dtype), a, out, n)
     if status:
         raise_status(status, op)
 
@@ -85,7 +86,7 @@ def unary(executor: Executor, op: str, dtype: str, a: int, out: int, n: int) -> 
 def scalar(executor: Executor, op: str, dtype: str, a: int, out: int, n: int, s0: float,
            s1: float = 0.0) -> None:
     """``out[i] = op(a[i], s0[, s1])``: ``add_scalar``, ``mul_scalar``, ``clip`` (``s0``/``s1`` = min/max)."""
-    status = lib.hg_scalar_host(_handle(executor, "scalar"), _code("scalar", op), _dtype(dtype), a, out, n,
+    status = fast.scalar_host(_handle(executor, "scalar"), _code("scalar", op), _dtype(dtype), a, out, n,
                                 s0, s1)
     if status:
         raise_status(status, op)
@@ -93,7 +94,7 @@ def scalar(executor: Executor, op: str, dtype: str, a: int, out: int, n: int, s0
 
 def rowwise(executor: Executor, op: str, dtype: str, a: int, out: int, rows: int, cols: int) -> None:
     """Row-wise ``softmax``/``log_softmax`` of a ``rows x cols`` row-major array."""
-    status = lib.hg_rowwise_host(_handle(executor, "rowwise"), _code("rowwise", op), _dtype(dtype), a, out,
+    status = fast.rowwise_host(_handle(executor, "rowwise"), _code("rowwise", op), _dtype(dtype), a, out,
                                  rows, cols)
     if status:
         raise_status(status, op)
@@ -101,7 +102,7 @@ def rowwise(executor: Executor, op: str, dtype: str, a: int, out: int, rows: int
 
 def reduce(executor: Executor, op: str, dtype: str, a: int, out: int, rows: int, cols: int) -> None:
     """``out[r] = op(a[r, :])`` over each row of a ``rows x cols`` array (``rows=1``: everything)."""
-    status = lib.hg_reduce_host(_handle(executor, "reduce"), _code("reduce", op), _dtype(dtype), a, out,
+    status = fast.reduce_host(_handle(executor, "reduce"), _code("reduce", op), _dtype(dtype), a, out,
                                 rows, cols)
     if status:
         raise_status(status, op)
@@ -110,7 +111,7 @@ def reduce(executor: Executor, op: str, dtype: str, a: int, out: int, rows: int,
 def loss(executor: Executor, op: str, dtype: str, pred: int, target: int, out: int, rows: int,
          cols: int) -> None:
     """``out[0] = op(pred, target)`` (``mse``, ``cross_entropy``, ``binary_cross_entropy``)."""
-    status = lib.hg_loss_host(_handle(executor, "loss"), _code("loss", op), _dtype(dtype), pred, target, out,
+    status = fast.loss_host(_handle(executor, "loss"), _code("loss", op), _dtype(dtype), pred, target, out,
                               rows, cols)
     if status:
         raise_status(status, op)
@@ -119,7 +120,7 @@ def loss(executor: Executor, op: str, dtype: str, pred: int, target: int, out: i
 def gemm(executor: Executor, dtype: str, a: int, b: int, c: int, m: int, n: int, k: int, *,
          trans_a: bool = False, trans_b: bool = False, alpha: float = 1.0, beta: float = 0.0) -> None:
     """``c = alpha * op(a) @ op(b) + beta * c`` on row-major arrays; ``c`` is ``m x n``."""
-    status = lib.hg_gemm_host(_handle(executor, "gemm"), _dtype(dtype), a, b, c, m, n, k, int(trans_a),
+    status = fast.gemm_host(_handle(executor, "gemm"), _dtype(dtype), a, b, c, m, n, k, int(trans_a),
                               int(trans_b), float(alpha), float(beta))
     if status:
         raise_status(status, "gemm")
