@@ -286,19 +286,29 @@ def gemm(exec: Executor, a: Buffer, b: Buffer, out: Buffer | None = None, *, tra
     ``op(x)`` is ``x.T`` when the matching ``trans_*`` flag is set. With
     ``beta == 0`` the old contents of ``out`` are never read.
     """
-    _executor(exec, "gemm")
-    for name, x in (("a", a), ("b", b)):
-        if _buffer(x, name, "gemm").ndim != 2:
-            raise ShapeError(f"gemm: {name!r} must be 2-D (use buf.reshape(rows, cols)), got shape {x.shape}")
-    m, k = a.shape[::-1] if trans_a else a.shape
-    kb, n = b.shape[::-1] if trans_b else b.shape
+    try:
+        sa, sb = a._shape, b._shape
+    except AttributeError:
+        _explain("gemm", exec=exec, a=a, b=b)
+        raise
+    for name, shape in (("a", sa), ("b", sb)):
+        if len(shape) != 2:
+            raise ShapeError(f"gemm: {name!r} must be 2-D (use buf.reshape(rows, cols)), got shape {shape}")
+    m, k = (sa[1], sa[0]) if trans_a else sa
+    kb, n = (sb[1], sb[0]) if trans_b else sb
     if k != kb:
         raise ShapeError(f"gemm: inner dimensions differ: op(a) is {m}x{k}, op(b) is {kb}x{n}")
-    if out is None:
-        beta = 0.0
-    out = _out_like(exec, a, out, "gemm", (m, n))
-    status = fast.gemm(exec._ex_addr, _ANY, a._buf_addr, b._buf_addr, out._buf_addr, m, n, k, int(trans_a),
-                       int(trans_b), float(alpha), float(beta))
+    try:
+        if out is None:
+            beta = 0.0
+            out = Buffer._new(exec, (m, n), m * n, a._dtype)
+        elif out._n != m * n:
+            _out_like(exec, a, out, "gemm", (m, n))
+        status = fast.gemm(exec._ex_addr, _ANY, a._buf_addr, b._buf_addr, out._buf_addr, m, n, k, int(trans_a),
+                           int(trans_b), float(alpha), float(beta))
+    except AttributeError:
+        _explain("gemm", exec=exec, a=a, b=b, out=out)
+        raise
     if status:
         raise_status(status, "gemm")
     return out
