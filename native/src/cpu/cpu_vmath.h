@@ -35,7 +35,7 @@
  *   hg_vlogf          0.95, 0.88                      (1)
  *   hg_vtanhf         2.73, 2.68                      (3)
  *   hg_vsigmoidf      2.40, 2.40                      (2.5)
- *   hg_vgeluf         1.28, 1.28                      (1.5)
+ *   hg_vgeluf         2.11, 1.89                      (2.5)
  *   hg_vgelu_tanhf    1.14, 1.14                      (1.5)
  * gelu is 0.5 x (1 + erf(x / sqrt2)), gelu_tanh 0.5 x (1 + tanh(u)) with
  * u = sqrt(2/pi) (x + 0.044715 x^3). Denormal results are as accurate, in
