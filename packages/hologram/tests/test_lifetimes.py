@@ -364,3 +364,14 @@ def test_the_cffi_handle_holds_a_reference_of_its_own(ex: hg.Executor) -> None:
     del handle
     gc.collect()
     assert ex.stats()["live_buffers"] == live - 1
+
+
+def test_buffers_refuse_copy_and_pickle_with_the_remedy(ex: hg.Executor) -> None:
+    import copy
+    import pickle
+
+    buf = ex.from_numpy(_expected(8))
+    for attempt in (copy.copy, copy.deepcopy, pickle.dumps):
+        with pytest.raises(TypeError, match="cannot be copied or pickled"):
+            attempt(buf)
+    np.testing.assert_array_equal(buf.to_numpy(), _expected(8))  # still intact

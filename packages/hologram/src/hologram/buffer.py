@@ -176,6 +176,12 @@ class Buffer:
     def __del__(self, _release: Any = _release) -> None:
         _release(self._buf_addr)
 
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        # A copy made slot by slot would share this object's handle reference and give it back
+        # twice; pickling cannot carry executor memory at all.
+        raise TypeError("a hologram.Buffer cannot be copied or pickled (it holds executor memory): copy its "
+                        "contents instead, with executor.from_numpy(buf.to_numpy()) or hologram.ops.copy")
+
     @property
     def _h(self) -> Any:
         """The handle as a cffi pointer (``hg_buffer *``), for the calls made through cffi."""
