@@ -311,7 +311,10 @@ static PyObject *hg_py_allocate(PyObject *self, PyObject *const *args, Py_ssize_
     hg_py_arg v[3];
     if (hg_py_parse("allocate", args, nargs, "pni", v)) return NULL;
     hg_buffer *buf = NULL;
-    const hg_status st = hg_buffer_allocate(v[0].p, v[1].n, v[2].i, &buf);
+    hg_status st;
+    /* Large allocations may wait (fresh pages; a device backend's allocator
+       can synchronise): without the GIL, as through cffi. */
+    HG_PY_RUN(hg_py_large(v[1].n, 1), st, hg_buffer_allocate(v[0].p, v[1].n, v[2].i, &buf));
     if (st) return PyLong_FromLong(-(long)st);
     return PyLong_FromVoidPtr(buf);
 }
@@ -330,7 +333,16 @@ static PyObject *hg_py_release(PyObject *self, PyObject *const *args, Py_ssize_t
     (void)self;
     hg_py_arg v[1];
     if (hg_py_parse("release", args, nargs, "p", v)) return NULL;
-    hg_buffer_release(v[0].p);
+    hg_buffer *buf = v[0].p;
+    if (buf && hg_py_large(hg_buffer_count(buf), 1)) {
+        /* The last reference frees the memory, which for a large buffer or
+           device memory can take a while: not under the GIL. */
+        PyThreadState *ts = PyEval_SaveThread();
+        hg_buffer_release(buf);
+        PyEval_RestoreThread(ts);
+    } else {
+        hg_buffer_release(buf);
+    }
     Py_RETURN_NONE;
 }
 
