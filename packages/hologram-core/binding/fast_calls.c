@@ -113,46 +113,54 @@ static int hg_py_large(int64_t a, int64_t b) {
     return __builtin_mul_overflow(a, b, &total) || total >= HG_PY_KEEP_GIL_BELOW;
 }
 
-/* binary(ex, op, dtype, a, b, out, n) -> status */
-static PyObject *hg_py_binary(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    (void)self;
-    hg_py_arg v[7];
-    if (hg_py_parse("binary", args, nargs, "piipppn", v)) return NULL;
-    hg_status st;
-    HG_PY_RUN(hg_py_large(v[6].n, 1), st, hg_binary(v[0].p, v[1].i, v[2].i, v[3].p, v[4].p, v[5].p, v[6].n));
-    return PyLong_FromLong(st);
-}
+/* The entry points that return a status: each parses its arguments by SPEC
+   (see hg_py_parse), decides by LARGE whether to release the GIL, and makes
+   one core call. v[] holds the converted arguments. */
+#define HG_PY_STATUS_OP(name, SPEC, LARGE, CALL)                                           \
+    static PyObject *hg_py_##name(PyObject *self, PyObject *const *args, Py_ssize_t nargs) { \
+        (void)self;                                                                        \
+        hg_py_arg v[sizeof(SPEC) - 1];                                                     \
+        if (hg_py_parse(#name, args, nargs, SPEC, v)) return NULL;                         \
+        hg_status st;                                                                      \
+        HG_PY_RUN(LARGE, st, CALL);                                                        \
+        return PyLong_FromLong(st);                                                        \
+    }
 
-/* unary(ex, op, dtype, a, out, n) -> status */
-static PyObject *hg_py_unary(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    (void)self;
-    hg_py_arg v[6];
-    if (hg_py_parse("unary", args, nargs, "piippn", v)) return NULL;
-    hg_status st;
-    HG_PY_RUN(hg_py_large(v[5].n, 1), st, hg_unary(v[0].p, v[1].i, v[2].i, v[3].p, v[4].p, v[5].n));
-    return PyLong_FromLong(st);
-}
+/* binary(ex, op, dtype, a, b, out, n), unary(ex, op, dtype, a, out, n),
+   scalar(ex, op, dtype, a, out, n, s0, s1), rowwise(ex, op, dtype, a, out, rows, cols) */
+HG_PY_STATUS_OP(binary, "piipppn", hg_py_large(v[6].n, 1),
+                hg_binary(v[0].p, v[1].i, v[2].i, v[3].p, v[4].p, v[5].p, v[6].n))
+HG_PY_STATUS_OP(unary, "piippn", hg_py_large(v[5].n, 1), hg_unary(v[0].p, v[1].i, v[2].i, v[3].p, v[4].p, v[5].n))
+HG_PY_STATUS_OP(scalar, "piippndd", hg_py_large(v[5].n, 1),
+                hg_scalar(v[0].p, v[1].i, v[2].i, v[3].p, v[4].p, v[5].n, v[6].d, v[7].d))
+HG_PY_STATUS_OP(rowwise, "piippnn", hg_py_large(v[5].n, v[6].n),
+                hg_rowwise(v[0].p, v[1].i, v[2].i, v[3].p, v[4].p, v[5].n, v[6].n))
+/* gemm(ex, dtype, a, b, c, m, n, k, trans_a, trans_b, alpha, beta): the GIL is
+   always released, even GEMM 64 is microseconds of work;
+   matvec(ex, dtype, a, x, y, m, n) */
+HG_PY_STATUS_OP(gemm, "pipppnnniidd", 1,
+                hg_gemm(v[0].p, v[1].i, v[2].p, v[3].p, v[4].p, v[5].n, v[6].n, v[7].n, v[8].i, v[9].i, v[10].d,
+                        v[11].d))
+HG_PY_STATUS_OP(matvec, "pipppnn", hg_py_large(v[5].n, v[6].n),
+                hg_matvec(v[0].p, v[1].i, v[2].p, v[3].p, v[4].p, v[5].n, v[6].n))
 
-/* scalar(ex, op, dtype, a, out, n, s0, s1) -> status */
-static PyObject *hg_py_scalar(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    (void)self;
-    hg_py_arg v[8];
-    if (hg_py_parse("scalar", args, nargs, "piippndd", v)) return NULL;
-    hg_status st;
-    HG_PY_RUN(hg_py_large(v[5].n, 1), st,
-              hg_scalar(v[0].p, v[1].i, v[2].i, v[3].p, v[4].p, v[5].n, v[6].d, v[7].d));
-    return PyLong_FromLong(st);
-}
-
-/* rowwise(ex, op, dtype, a, out, rows, cols) -> status */
-static PyObject *hg_py_rowwise(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    (void)self;
-    hg_py_arg v[7];
-    if (hg_py_parse("rowwise", args, nargs, "piippnn", v)) return NULL;
-    hg_status st;
-    HG_PY_RUN(hg_py_large(v[5].n, v[6].n), st, hg_rowwise(v[0].p, v[1].i, v[2].i, v[3].p, v[4].p, v[5].n, v[6].n));
-    return PyLong_FromLong(st);
-}
+/* The same ops on caller-owned host memory (hologram.hostcall): the operands
+   are memory addresses ('u'), with the argument order of the calls above. */
+HG_PY_STATUS_OP(binary_host, "piiuuun", hg_py_large(v[6].n, 1),
+                hg_binary_host(v[0].p, v[1].i, v[2].i, v[3].u, v[4].u, v[5].u, v[6].n))
+HG_PY_STATUS_OP(unary_host, "piiuun", hg_py_large(v[5].n, 1),
+                hg_unary_host(v[0].p, v[1].i, v[2].i, v[3].u, v[4].u, v[5].n))
+HG_PY_STATUS_OP(scalar_host, "piiuundd", hg_py_large(v[5].n, 1),
+                hg_scalar_host(v[0].p, v[1].i, v[2].i, v[3].u, v[4].u, v[5].n, v[6].d, v[7].d))
+HG_PY_STATUS_OP(rowwise_host, "piiuunn", hg_py_large(v[5].n, v[6].n),
+                hg_rowwise_host(v[0].p, v[1].i, v[2].i, v[3].u, v[4].u, v[5].n, v[6].n))
+HG_PY_STATUS_OP(reduce_host, "piiuunn", hg_py_large(v[5].n, v[6].n),
+                hg_reduce_host(v[0].p, v[1].i, v[2].i, v[3].u, v[4].u, v[5].n, v[6].n))
+HG_PY_STATUS_OP(loss_host, "piiuuunn", hg_py_large(v[6].n, v[7].n),
+                hg_loss_host(v[0].p, v[1].i, v[2].i, v[3].u, v[4].u, v[5].u, v[6].n, v[7].n))
+HG_PY_STATUS_OP(gemm_host, "piuuunnniidd", 1,
+                hg_gemm_host(v[0].p, v[1].i, v[2].u, v[3].u, v[4].u, v[5].n, v[6].n, v[7].n, v[8].i, v[9].i,
+                             v[10].d, v[11].d))
 
 /* (status, value): the value is meaningful when status is 0. */
 static PyObject *hg_py_status_value(hg_status st, double value) {
@@ -201,104 +209,6 @@ static PyObject *hg_py_loss(PyObject *self, PyObject *const *args, Py_ssize_t na
                   hg_loss(v[0].p, v[1].i, v[2].i, v[3].p, v[4].p, out, v[6].n, v[7].n, &value));
     hg_buffer_release(scratch);
     return hg_py_status_value(st, value);
-}
-
-/* gemm(ex, dtype, a, b, c, m, n, k, trans_a, trans_b, alpha, beta) -> status;
-   the GIL is always released: even GEMM 64 is microseconds of work. */
-static PyObject *hg_py_gemm(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    (void)self;
-    hg_py_arg v[12];
-    if (hg_py_parse("gemm", args, nargs, "pipppnnniidd", v)) return NULL;
-    hg_status st;
-    HG_PY_RUN(1, st, hg_gemm(v[0].p, v[1].i, v[2].p, v[3].p, v[4].p, v[5].n, v[6].n, v[7].n, v[8].i, v[9].i,
-                             v[10].d, v[11].d));
-    return PyLong_FromLong(st);
-}
-
-/* matvec(ex, dtype, a, x, y, m, n) -> status */
-static PyObject *hg_py_matvec(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    (void)self;
-    hg_py_arg v[7];
-    if (hg_py_parse("matvec", args, nargs, "pipppnn", v)) return NULL;
-    hg_status st;
-    HG_PY_RUN(hg_py_large(v[5].n, v[6].n), st, hg_matvec(v[0].p, v[1].i, v[2].p, v[3].p, v[4].p, v[5].n, v[6].n));
-    return PyLong_FromLong(st);
-}
-
-/* ---- the same ops on caller-owned host memory (hologram.hostcall) ---- */
-
-/* binary_host(ex, op, dtype, a, b, out, n) -> status; a, b, out are addresses */
-static PyObject *hg_py_binary_host(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    (void)self;
-    hg_py_arg v[7];
-    if (hg_py_parse("binary_host", args, nargs, "piiuuun", v)) return NULL;
-    hg_status st;
-    HG_PY_RUN(hg_py_large(v[6].n, 1), st, hg_binary_host(v[0].p, v[1].i, v[2].i, v[3].u, v[4].u, v[5].u, v[6].n));
-    return PyLong_FromLong(st);
-}
-
-/* unary_host(ex, op, dtype, a, out, n) -> status */
-static PyObject *hg_py_unary_host(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    (void)self;
-    hg_py_arg v[6];
-    if (hg_py_parse("unary_host", args, nargs, "piiuun", v)) return NULL;
-    hg_status st;
-    HG_PY_RUN(hg_py_large(v[5].n, 1), st, hg_unary_host(v[0].p, v[1].i, v[2].i, v[3].u, v[4].u, v[5].n));
-    return PyLong_FromLong(st);
-}
-
-/* scalar_host(ex, op, dtype, a, out, n, s0, s1) -> status */
-static PyObject *hg_py_scalar_host(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    (void)self;
-    hg_py_arg v[8];
-    if (hg_py_parse("scalar_host", args, nargs, "piiuundd", v)) return NULL;
-    hg_status st;
-    HG_PY_RUN(hg_py_large(v[5].n, 1), st,
-              hg_scalar_host(v[0].p, v[1].i, v[2].i, v[3].u, v[4].u, v[5].n, v[6].d, v[7].d));
-    return PyLong_FromLong(st);
-}
-
-/* rowwise_host / reduce_host(ex, op, dtype, a, out, rows, cols) -> status */
-static PyObject *hg_py_rowwise_host(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    (void)self;
-    hg_py_arg v[7];
-    if (hg_py_parse("rowwise_host", args, nargs, "piiuunn", v)) return NULL;
-    hg_status st;
-    HG_PY_RUN(hg_py_large(v[5].n, v[6].n), st,
-              hg_rowwise_host(v[0].p, v[1].i, v[2].i, v[3].u, v[4].u, v[5].n, v[6].n));
-    return PyLong_FromLong(st);
-}
-
-static PyObject *hg_py_reduce_host(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    (void)self;
-    hg_py_arg v[7];
-    if (hg_py_parse("reduce_host", args, nargs, "piiuunn", v)) return NULL;
-    hg_status st;
-    HG_PY_RUN(hg_py_large(v[5].n, v[6].n), st,
-              hg_reduce_host(v[0].p, v[1].i, v[2].i, v[3].u, v[4].u, v[5].n, v[6].n));
-    return PyLong_FromLong(st);
-}
-
-/* loss_host(ex, op, dtype, pred, target, out, rows, cols) -> status */
-static PyObject *hg_py_loss_host(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    (void)self;
-    hg_py_arg v[8];
-    if (hg_py_parse("loss_host", args, nargs, "piiuuunn", v)) return NULL;
-    hg_status st;
-    HG_PY_RUN(hg_py_large(v[6].n, v[7].n), st,
-              hg_loss_host(v[0].p, v[1].i, v[2].i, v[3].u, v[4].u, v[5].u, v[6].n, v[7].n));
-    return PyLong_FromLong(st);
-}
-
-/* gemm_host(ex, dtype, a, b, c, m, n, k, trans_a, trans_b, alpha, beta) -> status */
-static PyObject *hg_py_gemm_host(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    (void)self;
-    hg_py_arg v[12];
-    if (hg_py_parse("gemm_host", args, nargs, "piuuunnniidd", v)) return NULL;
-    hg_status st;
-    HG_PY_RUN(1, st, hg_gemm_host(v[0].p, v[1].i, v[2].u, v[3].u, v[4].u, v[5].n, v[6].n, v[7].n, v[8].i, v[9].i,
-                                  v[10].d, v[11].d));
-    return PyLong_FromLong(st);
 }
 
 /* allocate(ex, count, dtype) -> the new buffer's handle address, or -status.
