@@ -375,3 +375,40 @@ def test_buffers_refuse_copy_and_pickle_with_the_remedy(ex: hg.Executor) -> None
         with pytest.raises(TypeError, match="cannot be copied or pickled"):
             attempt(buf)
     np.testing.assert_array_equal(buf.to_numpy(), _expected(8))  # still intact
+
+
+def test_threads_allocating_and_dropping_outputs_leave_nothing_behind(ex: hg.Executor) -> None:
+    """8 threads create outputs (allocating ops, reshaped views, cffi handles) and drop them while
+    the others do the same; every result is checked and the live counts come back."""
+    import threading
+
+    before = _live(ex)
+    errors: list[BaseException] = []
+    start = threading.Barrier(8)
+
+    def work(tid: int) -> None:
+        try:
+            x = np.linspace(-1, 1, 3000, dtype=np.float32) + np.float32(tid)
+            a = ex.from_numpy(x)
+            start.wait()
+            for i in range(300):
+                y = hg.ops.add(ex, a, a)
+                view = y.reshape(30, 100)
+                if i % 3 == 0:
+                    assert view._h is view._h  # materialise the cffi handle now and then
+                del y
+                got = hg.ops.sum(ex, view)
+                assert got == pytest.approx(2 * float(x.astype(np.float64).sum()), rel=1e-5)
+                np.testing.assert_array_equal(hg.ops.relu(ex, view).to_numpy().ravel(), np.maximum(2 * x, 0))
+        except BaseException as exc:
+            errors.append(exc)
+
+    workers = [threading.Thread(target=work, args=(t,)) for t in range(8)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(timeout=120)
+    assert not any(w.is_alive() for w in workers), "a worker hung"
+    assert not errors, errors
+    gc.collect()
+    assert _live(ex) == before
