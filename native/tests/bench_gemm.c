@@ -11,6 +11,10 @@
  *     -matvec       y = A x instead of GEMM
  *     -pack N       force what is packed (0 none, 1 A, 2 B, 3 both; B^T always)
  *                   instead of the size rules -- for tuning them
+ *     -kc N, -mc N, -nc N
+ *                   force the block sizes instead of deriving them from the
+ *                   caches (MC, NC rounded down to whole micro-tiles) -- for
+ *                   tuning them on a new CPU without a rebuild
  *
  * Each size is square (m = n = k) unless given as MxNxK (or MxN). Reported: the best
  * of 5 timing rounds, each a loop of back-to-back calls (as a training loop
@@ -103,6 +107,12 @@ int main(int argc, char **argv)
             matvec = 1;
         else if (!strcmp(argv[i], "-pack") && i + 1 < argc)
             atomic_store(&hg_gemm_test_pack, atoi(argv[++i]));
+        else if (!strcmp(argv[i], "-kc") && i + 1 < argc) /* force block sizes (tuning) */
+            atomic_store(&hg_gemm_test_kc, atoi(argv[++i]));
+        else if (!strcmp(argv[i], "-mc") && i + 1 < argc)
+            atomic_store(&hg_gemm_test_mc, atoi(argv[++i]));
+        else if (!strcmp(argv[i], "-nc") && i + 1 < argc)
+            atomic_store(&hg_gemm_test_nc, atoi(argv[++i]));
         else if (ndims < 64) {
             long long m = 0, n = 0, k = 0;
             const int got = sscanf(argv[i], "%lldx%lldx%lld", &m, &n, &k);

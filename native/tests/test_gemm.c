@@ -329,6 +329,30 @@ static void test_gemm_sizes(int f64)
     }
 }
 
+/* Forced tiny blocks (KC 5, MC two micro-tiles, NC two micro-tiles): small
+   odd products cross every loop boundary -- k blocks, row blocks, column
+   blocks, edge tiles -- many times, in every packing mode. The blocking
+   changes the order of the k sums, so only the error bound is checked. */
+static void test_gemm_tiny_blocks(int f64)
+{
+    hg_gemm_blocking bl;
+    blocking[g_isa][f64](64, 64, 64, 0, &bl);
+    atomic_store(&hg_gemm_test_kc, 5);
+    atomic_store(&hg_gemm_test_mc, (int)(2 * bl.mr));
+    atomic_store(&hg_gemm_test_nc, (int)(2 * bl.nr));
+    blocking[g_isa][f64](100, 100, 100, 0, &bl);
+    CHECK(bl.kc_max == 5 && bl.mc == 2 * bl.mr && bl.nc_max == 2 * bl.nr,
+          "gemm %s: forced blocks not taken (KC %lld, MC %lld, NC %lld)", f64 ? "f64" : "f32",
+          (long long)bl.kc_max, (long long)bl.mc, (long long)bl.nc_max);
+    const int64_t m1 = 5 * bl.mr + 3, n1 = 5 * bl.nr + 7;
+    gemm_case(f64, m1, n1, 23, AB_TWO, "tiny blocks");
+    gemm_case(f64, 2 * bl.mr, 2 * bl.nr, 10, AB_PLAIN, "tiny blocks, whole");
+    gemm_case(f64, 1 + bl.mr, 3 * bl.nr - 1, 11, AB_PLAIN, "tiny blocks, edges");
+    atomic_store(&hg_gemm_test_kc, 0);
+    atomic_store(&hg_gemm_test_mc, 0);
+    atomic_store(&hg_gemm_test_nc, 0);
+}
+
 /* The same rows of C get the same bits whether they are computed in one
    call (split into tasks for the threads) or in two calls of half the rows
    each (fewer tasks, other buffers): nothing depends on the task grid. */
@@ -484,6 +508,7 @@ int main(void)
                    (long long)bl.kc_max, (long long)bl.mc, (long long)bl.nc_max, bl.threads);
             test_gemm_sizes(f64);
             test_gemm_split(f64);
+            test_gemm_tiny_blocks(f64);
             test_gemm_k0(f64);
             test_gemm_alias(f64);
             test_matvec(f64);

@@ -93,6 +93,7 @@ void hg_gemm_scratch_release(void *data)
 }
 
 atomic_int hg_gemm_test_pack = -1;
+atomic_int hg_gemm_test_kc, hg_gemm_test_mc, hg_gemm_test_nc;
 
 /* ---- slots ---------------------------------------------------------------- */
 

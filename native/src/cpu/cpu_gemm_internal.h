@@ -62,6 +62,12 @@ typedef struct hg_gemm_blocking {
 /* Tests only: -1 (the default) lets the size decide what is packed; 0..3
    forces it (bit 0: A, bit 1: B; B^T is always packed). */
 extern atomic_int hg_gemm_test_pack;
+/* Tests and the GEMM benchmark only: 0 (the default) derives a block size
+   from the caches; a positive value forces it: KC's limit as is, MC and NC
+   rounded down to whole micro-tiles (at least one). For checking every loop
+   boundary with small matrices, and for tuning on a new CPU without a
+   rebuild (bench_gemm -kc/-mc/-nc). */
+extern atomic_int hg_gemm_test_kc, hg_gemm_test_mc, hg_gemm_test_nc;
 
 #define HG_GEMM_DECLARE_BLOCKING(isa)                                                      \
     void hg_cpu_gemm_blocking_f32_##isa(int64_t m, int64_t n, int64_t k, uint32_t flags, hg_gemm_blocking *bl); \
