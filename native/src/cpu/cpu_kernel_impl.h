@@ -32,12 +32,15 @@ HG_CPU_ISAS(HG_CPU_DECLARE_ALL_KERNELS)
 
 /* Row primitives several kernel families share (cpu_primitives.inc).
    sum: pairwise-accurate, accumulated in double for both dtypes.
-   max/min: NaN-propagating; n must be >= 1.
+   max/min: NaN-propagating; n must be >= 1. max_unordered: the max when no
+   element is NaN, and unspecified (NaN or an element) when one is; it skips
+   the NaN test, for callers to whom a NaN element is fatal anyway (softmax).
    softmax_*: the three steps of a softmax row (cpu_rowwise.inc). */
 #define HG_CPU_DECLARE_PRIMITIVES(type, sfx, isa)                          \
     double hg_cpu_row_sum_##sfx##_##isa(const type *x, int64_t n);         \
     type hg_cpu_row_max_##sfx##_##isa(const type *x, int64_t n);           \
     type hg_cpu_row_min_##sfx##_##isa(const type *x, int64_t n);           \
+    type hg_cpu_row_max_unordered_##sfx##_##isa(const type *x, int64_t n); \
     double hg_cpu_softmax_max_##sfx##_##isa(const void *x, int64_t n);     \
     double hg_cpu_softmax_exp_sum_##sfx##_##isa(const void *x, void *y, int64_t n, double m); \
     void hg_cpu_softmax_finish_##sfx##_##isa(const void *x, void *y, int64_t n, double m,     \
@@ -68,5 +71,7 @@ static inline void *hg_cpu_operand(const hg_op_args *args, unsigned i)
    The arguments are evaluated more than once: pass plain variables. */
 #define HG_MAX_NAN(a, b) ((((a) >= (b)) || ((a) != (a))) ? (a) : (b))
 #define HG_MIN_NAN(a, b) ((((a) <= (b)) || ((a) != (a))) ? (a) : (b))
+/* The larger of two, NaN ignored when b is NaN (one compare and a blend). */
+#define HG_MAX_UNORDERED(a, b) (((b) > (a)) ? (b) : (a))
 
 #endif /* HOLOGRAM_CPU_KERNEL_IMPL_H */
