@@ -138,21 +138,18 @@ log = _unary(lib.HG_OP_LOG, "log", "natural logarithm")
 sqrt = _unary(lib.HG_OP_SQRT, "sqrt", "square root")
 
 
+_GELU = {"none": _unary(lib.HG_OP_GELU, "gelu", "GELU"),
+         "tanh": _unary(lib.HG_OP_GELU_TANH, "gelu", "tanh-form GELU")}
+
+
 def gelu(exec: Executor, a: Buffer, out: Buffer | None = None,
          approximate: Literal["none", "tanh"] = "none") -> Buffer:
     """Elementwise GELU: the exact erf form, or PyTorch's ``approximate='tanh'`` form."""
-    if approximate not in ("none", "tanh"):
-        raise InvalidArgumentError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    code = lib.HG_OP_GELU if approximate == "none" else lib.HG_OP_GELU_TANH
     try:
-        out = _out_like(exec, a, out, "gelu")
-        status = fast.unary(exec._ex_addr, code, _ANY, a._buf_addr, out._buf_addr, a._n)
-    except AttributeError:
-        _explain("gelu", exec=exec, a=a, out=out)
-        raise
-    if status:
-        raise_status(status, "gelu")
-    return out
+        op = _GELU[approximate]
+    except (KeyError, TypeError):
+        raise InvalidArgumentError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}") from None
+    return op(exec, a, out)  # type: ignore[no-any-return]
 
 
 def _scalar(exec: Executor, code: int, name: str, a: Buffer, s0: float, s1: float, out: Buffer | None) -> Buffer:
