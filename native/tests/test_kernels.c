@@ -586,15 +586,16 @@ static void test_unary_exact(void)
         /* -inf * 0 in the defining formula: NaN, documented */
         CHECK(isnan(unary_one(HG_OP_GELU, dt, -INFINITY)), "gelu(-inf) %s", dn);
     }
-    /* For x << 0 the float32 GELUs stay within a few ULP of the exact value,
-       where the literal formula computed in float would be far off. */
+    /* For x << 0 the float32 GELUs stay within a few ULP of the exact value
+       (cpu_vmath.h's bounds: 3.5 for gelu, 1.5 for gelu_tanh), where the
+       literal formula computed in float would be far off. */
     int ok = 1;
     for (double x = -9.0; x < -2.0 && ok; x += 0.0137) {
         const double xf = (double)(float)x;
         const long double xl = xf;
         const double exact = (double)(0.5L * xl * erfcl(-xl / sqrtl(2.0L)));
         const double got = unary_one(HG_OP_GELU, HG_DTYPE_FLOAT32, xf);
-        ok = close_enough(HG_DTYPE_FLOAT32, got, exact, 2.0, 0.0);
+        ok = close_enough(HG_DTYPE_FLOAT32, got, exact, 3.5, 0.0);
         if (!ok)
             fprintf(stderr, "  gelu f32(%.9g) = %.9g, want %.9g\n", xf, got, exact);
         const long double u = sqrtl(2.0L / 3.14159265358979323846264338327950288L) *
