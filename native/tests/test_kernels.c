@@ -723,9 +723,12 @@ static void test_reduce_edges(void)
             tb_free(&in);
             tb_free(&out);
         }
-        /* NaN at every position of a row long enough for the lane loops. */
-        {
-            const int64_t n = 200;
+        /* NaN at every position of rows around and past the 128 lanes of
+           max/min: the leftover elements fold into the lanes, and every
+           lane of the tree fold is hit. */
+        const int64_t sizes[] = {127, 128, 129, 200, 255, 1000};
+        for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; ++k) {
+            const int64_t n = sizes[k];
             tbuf in = tb_new(dt, n);
             int ok = 1;
             for (int64_t p = 0; p < n && ok; ++p) {
@@ -734,9 +737,9 @@ static void test_reduce_edges(void)
                 ok = isnan(reduce_row(HG_OP_MAX, &in)) && isnan(reduce_row(HG_OP_MIN, &in)) &&
                      isnan(reduce_row(HG_OP_SUM, &in));
                 if (!ok)
-                    fprintf(stderr, "  NaN at %lld lost\n", (long long)p);
+                    fprintf(stderr, "  NaN at %lld of %lld lost\n", (long long)p, (long long)n);
             }
-            CHECK(ok, "max/min/sum %s propagate NaN from any position", dn);
+            CHECK(ok, "max/min/sum %s propagate NaN from any position of %lld", dn, (long long)n);
             /* The extreme at every position, all other entries -inf/+inf. */
             for (int64_t p = 0; p < n && ok; ++p) {
                 tb_fill_value(&in, -INFINITY);
@@ -746,7 +749,7 @@ static void test_reduce_edges(void)
                 tb_set(&in, p, -3.0);
                 ok = ok && reduce_row(HG_OP_MIN, &in) == -3.0;
             }
-            CHECK(ok, "max/min %s find the extreme at any position", dn);
+            CHECK(ok, "max/min %s find the extreme at any position of %lld", dn, (long long)n);
             tb_free(&in);
         }
     }
