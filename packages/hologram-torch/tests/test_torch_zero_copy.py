@@ -16,7 +16,7 @@ import torch
 
 import hologram_torch as hgt
 from hologram import hostcall
-from hologram_torch import _ops
+from hologram_torch import _lean, _ops
 
 F = hgt.functional
 
@@ -41,6 +41,7 @@ def spy(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, list[int]]]:
 
     fake = types.SimpleNamespace(**{name: recording(name, getattr(hostcall, name)) for name in _ADDRESSES})
     monkeypatch.setattr(_ops, "hostcall", fake)
+    monkeypatch.setattr(_lean, "hostcall", fake)  # the functional API's lean path calls it directly
     yield seen
 
 

@@ -10,7 +10,9 @@ and the result is a new tensor that Hologram wrote into.
 Each call is a ``hologram::`` torch op, so autograd, ``torch.compile`` and
 ``torch.library.opcheck`` work. When nothing needs a gradient and no
 compiler is tracing, the op's kernel is called directly, which skips the
-dispatcher's fixed cost (the same kernel either way).
+dispatcher's fixed cost (the same kernel either way); for plain contiguous
+CPU tensors on the default executor the elementwise, activation and softmax
+calls go further, straight to the core (:mod:`hologram_torch._lean`).
 
 Broadcasting is deliberately narrow: a Python number, a 0-dim tensor, or a
 tensor of the same shape. Anything else raises :class:`hologram.ShapeError`.
@@ -25,7 +27,7 @@ from typing import Any, Literal, TypeVar
 import torch
 
 import hologram
-from hologram_torch import _ops
+from hologram_torch import _lean, _ops
 from hologram_torch._bridge import check_float, executor_id
 
 __all__ = [
@@ -82,6 +84,10 @@ def _check_same_shape(op: str, a: torch.Tensor, b: torch.Tensor, names: str = "a
 def _binary(name: str, tensor_op: Any, scalar_fn: Callable[[torch.Tensor, float, int], torch.Tensor]) -> Any:
     def fn(a: torch.Tensor | Scalar, b: torch.Tensor | Scalar, *, executor: hologram.Executor | None = None
            ) -> torch.Tensor:
+        if executor is None:
+            out = _lean.binary(name, a, b)
+            if out is not None:
+                return out
         if not isinstance(a, torch.Tensor):
             if not isinstance(b, torch.Tensor):
                 raise TypeError(f"hologram_torch.{name}: at least one argument must be a tensor")
@@ -115,6 +121,10 @@ div = _binary("div", _ops.div, lambda a, s, k: _run(_ops.mul_scalar, a, 1.0 / s,
 
 def _activation(name: str, op: Any, doc: str) -> Any:
     def fn(x: torch.Tensor, *, executor: hologram.Executor | None = None) -> torch.Tensor:
+        if executor is None:
+            out = _lean.unary(name, x)
+            if out is not None:
+                return out
         check_float(name, x=x)
         return _run(op, x, executor_id(executor))
 
@@ -128,10 +138,17 @@ sigmoid = _activation("sigmoid", _ops.sigmoid, "``torch.sigmoid(x)``, stable for
 tanh = _activation("tanh", _ops.tanh, "``torch.tanh(x)``.")
 
 
+_GELU_OPS = {"none": "gelu", "tanh": "gelu_tanh"}
+
+
 @_takes_executor
 def gelu(x: torch.Tensor, approximate: Literal["none", "tanh"] = "none", *,
          executor: hologram.Executor | None = None) -> torch.Tensor:
     """``torch.nn.functional.gelu``: the exact erf form, or ``approximate='tanh'``."""
+    if executor is None and approximate in _GELU_OPS:
+        out = _lean.unary(_GELU_OPS[approximate], x)
+        if out is not None:
+            return out
     check_float("gelu", x=x)
     if approximate not in ("none", "tanh"):
         raise hologram.InvalidArgumentError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
@@ -140,6 +157,10 @@ def gelu(x: torch.Tensor, approximate: Literal["none", "tanh"] = "none", *,
 
 def _rowwise(name: str, op: Any) -> Any:
     def fn(x: torch.Tensor, dim: int = -1, *, executor: hologram.Executor | None = None) -> torch.Tensor:
+        if executor is None:
+            out = _lean.rowwise(name, x, dim)
+            if out is not None:
+                return out
         check_float(name, x=x)
         key = executor_id(executor)
         if x.dim() == 0:
