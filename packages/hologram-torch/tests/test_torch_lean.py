@@ -50,6 +50,30 @@ def test_binary_lean_equals_full_path(name: str, dtype: torch.dtype, executor: h
     torch.testing.assert_close(getattr(F, name)(a, b), lean, rtol=0, atol=0)
 
 
+@pytest.mark.parametrize("value", [2.5, -3, 0.125, 7])
+@pytest.mark.parametrize("name", BINARY)
+def test_scalar_operand_lean_equals_full_path(name: str, value: float, executor: hg.Executor) -> None:
+    a = torch.randn(2000, dtype=torch.float64)
+    op = {"add": ("add_scalar", value), "sub": ("add_scalar", -value), "mul": ("mul_scalar", value),
+          "div": ("mul_scalar", 1.0 / value)}[name]
+    lean = _lean.scalar(op[0], a, op[1])
+    assert lean is not None
+    full = getattr(F, name)(a, value, executor=executor)
+    torch.testing.assert_close(lean, full, rtol=0, atol=0)
+    torch.testing.assert_close(getattr(F, name)(a, value), full, rtol=0, atol=0)
+    torch.testing.assert_close(full, getattr(torch, name)(a, value), rtol=1e-15, atol=0)
+
+
+def test_scalar_edge_cases_take_the_full_path() -> None:
+    a = torch.randn(16)
+    torch.testing.assert_close(F.div(a, 0), torch.div(a, 0))  # no reciprocal: a division by zeros
+    torch.testing.assert_close(F.add(a, float("inf")), a + float("inf"))
+    with pytest.raises(TypeError, match="must be a tensor or a number"):
+        F.add(a, True)
+    with pytest.raises(OverflowError):
+        F.mul(a, 10**400)
+
+
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=str)
 @pytest.mark.parametrize("name", list(UNARY))
 def test_unary_lean_equals_full_path(name: str, dtype: torch.dtype, executor: hg.Executor) -> None:
@@ -83,6 +107,8 @@ def _refusals() -> list[tuple[str, Callable[[], Any]]]:
         ("integer dtype", lambda: _lean.binary("add", a.int(), a.int())),
         ("shape mismatch", lambda: _lean.binary("add", a, a.reshape(32, 64))),
         ("a number", lambda: _lean.binary("add", a, 2.0)),
+        ("scalar op on an integer tensor", lambda: _lean.scalar("add_scalar", a.int(), 2.0)),
+        ("scalar op needing a gradient", lambda: _lean.scalar("mul_scalar", grad, 2.0)),
         ("tensor subclass", lambda: _lean.unary("relu", param)),
         ("meta device", lambda: _lean.unary("relu", torch.empty(4, device="meta"))),
         ("float16", lambda: _lean.unary("relu", a.half())),

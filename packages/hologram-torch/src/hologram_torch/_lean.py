@@ -54,6 +54,22 @@ def binary(op: str, a: Any, b: Any) -> torch.Tensor | None:
     return out
 
 
+def scalar(op: str, a: Any, value: float) -> torch.Tensor | None:
+    """``add_scalar``/``mul_scalar`` of a plain float tensor and a number, else ``None``."""
+    if not _plain(a):
+        return None
+    dtype = _DTYPE_NAMES.get(a.dtype)
+    executor = _bridge._default
+    if dtype is None or executor is None or _is_compiling():
+        return None
+    out = torch.empty_like(a)
+    try:
+        hostcall.scalar(executor, op, dtype, a.data_ptr(), out.data_ptr(), a.numel(), value)
+    except Exception:
+        return None
+    return out
+
+
 def unary(op: str, x: Any) -> torch.Tensor | None:
     """``op(x)`` (an activation) for a plain float tensor, else ``None``."""
     if not _plain(x):

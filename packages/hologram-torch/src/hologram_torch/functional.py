@@ -81,11 +81,18 @@ def _check_same_shape(op: str, a: torch.Tensor, b: torch.Tensor, names: str = "a
         )
 
 
-def _binary(name: str, tensor_op: Any, scalar_fn: Callable[[torch.Tensor, float, int], torch.Tensor]) -> Any:
+def _binary(name: str, tensor_op: Any, scalar_fn: Callable[[torch.Tensor, float, int], torch.Tensor],
+            lean_scalar: Callable[[float], tuple[str, float] | None]) -> Any:
+    """``lean_scalar(s)`` names the scalar op and operand that ``scalar_fn`` uses for ``op(a, s)``."""
+
     def fn(a: torch.Tensor | Scalar, b: torch.Tensor | Scalar, *, executor: hologram.Executor | None = None
            ) -> torch.Tensor:
         if executor is None:
-            out = _lean.binary(name, a, b)
+            if type(b) is float or type(b) is int:  # not bool, not a number subclass
+                spec = lean_scalar(float(b)) if abs(b) <= _MAX_LEAN_INT else None
+                out = _lean.scalar(spec[0], a, spec[1]) if spec is not None else None
+            else:
+                out = _lean.binary(name, a, b)
             if out is not None:
                 return out
         if not isinstance(a, torch.Tensor):
@@ -112,11 +119,15 @@ def _binary(name: str, tensor_op: Any, scalar_fn: Callable[[torch.Tensor, float,
     return _takes_executor(fn)
 
 
-add = _binary("add", _ops.add, lambda a, s, k: _run(_ops.add_scalar, a, s, k))
-sub = _binary("sub", _ops.sub, lambda a, s, k: _run(_ops.add_scalar, a, -s, k))
-mul = _binary("mul", _ops.mul, lambda a, s, k: _run(_ops.mul_scalar, a, s, k))
+# Integers beyond this go the full way, whose float() conversion explains an overflow.
+_MAX_LEAN_INT = 2**1000
+
+add = _binary("add", _ops.add, lambda a, s, k: _run(_ops.add_scalar, a, s, k), lambda s: ("add_scalar", s))
+sub = _binary("sub", _ops.sub, lambda a, s, k: _run(_ops.add_scalar, a, -s, k), lambda s: ("add_scalar", -s))
+mul = _binary("mul", _ops.mul, lambda a, s, k: _run(_ops.mul_scalar, a, s, k), lambda s: ("mul_scalar", s))
 div = _binary("div", _ops.div, lambda a, s, k: _run(_ops.mul_scalar, a, 1.0 / s, k) if s != 0
-              else _run(_ops.div, a, torch.full_like(a, 0.0), k))
+              else _run(_ops.div, a, torch.full_like(a, 0.0), k),
+              lambda s: ("mul_scalar", 1.0 / s) if s != 0 else None)
 
 
 def _activation(name: str, op: Any, doc: str) -> Any:
