@@ -14,6 +14,11 @@ Each function returns ``None`` whenever anything is not that simple case
 closed default executor); the caller then takes the full path, which runs the
 same kernel or raises the proper error. The full path is also what autograd,
 ``torch.compile`` and ``opcheck`` see.
+
+The four functions repeat their last eight lines (the executor and dtype
+checks, the allocation, the call) on purpose: a shared helper taking the
+hostcall function and argument tuples measured 0.22 µs more per call, 8% of
+the whole call at 10K elements.
 """
 
 from __future__ import annotations
