@@ -302,3 +302,31 @@ def test_machine_info_and_the_busy_warning() -> None:
     assert "warning" not in report.header(info)
     busy = report.header({**info, "load_average": 4.0 * info["cores"]})
     assert "warning: the machine was busy" in busy
+
+
+def test_float32_ulps_is_numpys_float32_spacing() -> None:
+    rng = np.random.default_rng(5)
+    values = np.concatenate([
+        rng.standard_normal(1000).astype(np.float32) * np.float32(1e3),
+        np.array([1.0, -2.0, 0.5, 3.4e38, 1.2e-38, 1e-40, 1e-45], np.float32),  # powers of 2, extremes, subnormals
+    ])
+    want = np.abs(np.spacing(np.abs(values))).astype(np.float64)
+    np.testing.assert_array_equal(bench.runner.float32_ulps(values.astype(np.float64)), want)
+    assert bench.runner.float32_ulps(np.array([0.0]))[0] == 2.0**-149
+
+
+def test_accuracy_is_measured_in_ulp_and_reported() -> None:
+    results = bench.run(filter="gelu 10K", **TINY_API)
+    r = results[0]
+    assert r.error is None
+    ours = r.timings["hologram/out"]
+    # The kernel's bound (cpu_vmath.h) against a libm-erfc reference; 0 would mean nothing was measured.
+    assert 0 < ours.max_ulp_error <= 3.5
+    assert ours.max_ulp_error * 2.0**-24 * 4 > ours.max_abs_error or ours.max_abs_error < 1e-6
+    lines = report.accuracy_notes(results)
+    assert len(lines) == 1 and lines[0].startswith("gelu accuracy on the 10K inputs")
+    assert f"Hologram {ours.max_ulp_error:.2f}" in lines[0]
+    if _has_torch():
+        # PyTorch's float32 erf form cancels for negative x: far more than a few ULP on normal inputs.
+        assert r.timings["torch/out"].max_ulp_error > 100
+        assert "PyTorch" in lines[0]

@@ -3,7 +3,8 @@
 They are what a NumPy user would write (several whole-array passes), with
 optional preallocated outputs and scratch so the "preallocated" variants do
 not allocate. The same formulas in float64 are the bench's reference results
-(:mod:`hologram.bench.cases`), which every library's output is checked against.
+(:mod:`hologram.bench.cases`), which every library's output is checked against,
+except for GELU, whose reference uses libm's double ``erfc``.
 
 GELU is the exact (erf) form, ``x * Phi(x) = 0.5 * x * erfc(-x / sqrt(2))``.
 NumPy has no ``erf``; :func:`erfc` evaluates the classic Chebyshev-fitted

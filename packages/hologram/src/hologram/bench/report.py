@@ -140,8 +140,33 @@ def notes(results: Sequence[Result]) -> list[str]:
     for r in results:
         out += [f"{impl} skipped: {why}" for impl, why in r.skipped.items()]
         out += r.notes
+    out += accuracy_notes(results)
     out += [f"CHECK FAILED, {r.name}: {r.error}" for r in results if r.error]
     return list(dict.fromkeys(out))
+
+
+# Ops whose float32 results are not correctly rounded anywhere, so that the libraries differ in accuracy.
+_APPROXIMATED_OPS = ("gelu", "sigmoid", "tanh", "softmax")
+_IMPL_NAMES = {"hologram": "Hologram", "torch": "PyTorch", "numpy": "NumPy"}
+
+
+def accuracy_notes(results: Sequence[Result]) -> list[str]:
+    """Per approximated op, on its largest case: each library's max error against float64, in float32 ULP."""
+    out = []
+    for op in _APPROXIMATED_OPS:
+        cases = [r for r in results if r.op == op and r.timings]
+        if not cases:
+            continue
+        r = max(cases, key=lambda c: math.prod(c.shape))
+        errs = [f"{_IMPL_NAMES[impl]} {_ulps(t.max_ulp_error)}" for impl in ("hologram", "torch", "numpy")
+                if (t := r.timing(impl, "out")) is not None]
+        out.append(f"{op} accuracy on the {r.size} inputs, max error against float64 in float32 ULP: "
+                   + ", ".join(errs))
+    return out
+
+
+def _ulps(x: float) -> str:
+    return f"{x:.2f}" if x < 100 else f"{x:,.0f}"
 
 
 def render(results: Sequence[Result], machine: dict[str, Any], config: Any = None, unicode: bool = True) -> str:

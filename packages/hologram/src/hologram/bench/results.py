@@ -25,6 +25,9 @@ class Timing:
     max_abs_error: float  # against the float64 reference, from the correctness check
     spread: float = 0.0  # interquartile range / median of the samples: the noise
     composed: bool = False  # several NumPy calls standing in for an op NumPy lacks
+    # The same check in units of the float32 spacing at each reference value (2^-149 at least);
+    # meaningful for the elementwise and row-wise ops, not for GEMM's long sums.
+    max_ulp_error: float = 0.0
 
 
 @dataclass

@@ -80,18 +80,27 @@ def import_torch() -> tuple[ModuleType | None, str | None]:
         return None, f"PyTorch is not installed or failed to import ({exc}); pip install 'hologram[bench]'"
 
 
-def _check(case: _cases.Case, setup: _cases.Setup) -> tuple[dict[str, float], str | None]:
+def float32_ulps(expected: np.ndarray) -> np.ndarray:
+    """The float32 spacing at each float64 value: 2^(e - 23) for 2^e <= |x| < 2^(e + 1), at least 2^-149."""
+    _, exponent = np.frexp(expected)  # |x| = m 2^exponent, m in [0.5, 1); 0 gives exponent 0
+    return np.where(expected == 0, 2.0**-149, np.maximum(np.ldexp(1.0, exponent - 24), 2.0**-149))
+
+
+def _check(case: _cases.Case, setup: _cases.Setup) -> tuple[dict[str, tuple[float, float]], str | None]:
     """Runs every variant once and compares it with the float64 reference.
 
-    Returns each variant's max abs error, and the first mismatch (if any):
-    a fast wrong kernel must fail here, never reach the timing table.
+    Returns each variant's max error (absolute, and in float32 ULP), and the
+    first mismatch (if any): a fast wrong kernel must fail here, never reach
+    the timing table.
     """
-    errors: dict[str, float] = {}
+    errors: dict[str, tuple[float, float]] = {}
     assert setup.expected is not None
+    ulps = float32_ulps(setup.expected)
     for v in setup.variants:
         try:
             got = setup.select(v.read(v.fn())).astype(np.float64)
-            errors[v.key] = float(np.max(np.abs(got - setup.expected))) if got.size else 0.0
+            diff = np.abs(got - setup.expected)
+            errors[v.key] = (float(np.max(diff)), float(np.max(diff / ulps))) if got.size else (0.0, 0.0)
             np.testing.assert_allclose(got, setup.expected, rtol=setup.rtol, atol=setup.atol,
                                        err_msg=f"{case.name}: {v.call}")
         except AssertionError as exc:
@@ -142,7 +151,7 @@ def _run_case(case: _cases.Case, ex: hg.Executor, torch: ModuleType | None, torc
     for v in setup.variants:
         m = measured[v.key]
         result.timings[v.key] = Timing(v.impl, v.mode, v.call, m.median, m.samples, m.inner,
-                                       errors[v.key], m.spread, v.composed)
+                                       errors[v.key][0], m.spread, v.composed, errors[v.key][1])
     return result
 
 
