@@ -31,7 +31,7 @@ from hologram import hostcall
 from hologram_torch import _bridge
 
 _TENSOR = torch.Tensor
-_DTYPE_NAMES = {torch.float32: "float32", torch.float64: "float64"}
+_DTYPE_NAMES = _bridge._DTYPE_NAMES  # torch dtype -> hostcall dtype name, float32/float64 only
 _is_compiling = torch.compiler.is_compiling
 
 

@@ -161,7 +161,7 @@ def gelu(x: torch.Tensor, approximate: Literal["none", "tanh"] = "none", *,
         if out is not None:
             return out
     check_float("gelu", x=x)
-    if approximate not in ("none", "tanh"):
+    if approximate not in _GELU_OPS:
         raise hologram.InvalidArgumentError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     return _run(_ops.gelu, x, approximate, executor_id(executor))
 
