@@ -24,7 +24,7 @@ import mpmath as mp
 import numpy as np
 
 mp.mp.dps = 30
-T_MAX = 14.6  # HG_VM_GELU_TMAX: past it the kernel selects x or -0
+T_MAX = 14.6  # HG_VM_GELU_TMAX: the kernel clamps |x| there, where c rounds to 0
 DEG_P, DEG_Q = 4, 5
 SQRT_2PI = float(np.float32(np.sqrt(2 * np.pi)))
 

@@ -87,7 +87,7 @@ def scalar(executor: Executor, op: str, dtype: str, a: int, out: int, n: int, s0
            s1: float = 0.0) -> None:
     """``out[i] = op(a[i], s0[, s1])``: ``add_scalar``, ``mul_scalar``, ``clip`` (``s0``/``s1`` = min/max)."""
     status = fast.scalar_host(_handle(executor, "scalar"), _code("scalar", op), _dtype(dtype), a, out, n,
-                                s0, s1)
+                              s0, s1)
     if status:
         raise_status(status, op)
 
@@ -95,7 +95,7 @@ def scalar(executor: Executor, op: str, dtype: str, a: int, out: int, n: int, s0
 def rowwise(executor: Executor, op: str, dtype: str, a: int, out: int, rows: int, cols: int) -> None:
     """Row-wise ``softmax``/``log_softmax`` of a ``rows x cols`` row-major array."""
     status = fast.rowwise_host(_handle(executor, "rowwise"), _code("rowwise", op), _dtype(dtype), a, out,
-                                 rows, cols)
+                               rows, cols)
     if status:
         raise_status(status, op)
 
@@ -103,7 +103,7 @@ def rowwise(executor: Executor, op: str, dtype: str, a: int, out: int, rows: int
 def reduce(executor: Executor, op: str, dtype: str, a: int, out: int, rows: int, cols: int) -> None:
     """``out[r] = op(a[r, :])`` over each row of a ``rows x cols`` array (``rows=1``: everything)."""
     status = fast.reduce_host(_handle(executor, "reduce"), _code("reduce", op), _dtype(dtype), a, out,
-                                rows, cols)
+                              rows, cols)
     if status:
         raise_status(status, op)
 
@@ -112,7 +112,7 @@ def loss(executor: Executor, op: str, dtype: str, pred: int, target: int, out: i
          cols: int) -> None:
     """``out[0] = op(pred, target)`` (``mse``, ``cross_entropy``, ``binary_cross_entropy``)."""
     status = fast.loss_host(_handle(executor, "loss"), _code("loss", op), _dtype(dtype), pred, target, out,
-                              rows, cols)
+                            rows, cols)
     if status:
         raise_status(status, op)
 
@@ -121,6 +121,6 @@ def gemm(executor: Executor, dtype: str, a: int, b: int, c: int, m: int, n: int,
          trans_a: bool = False, trans_b: bool = False, alpha: float = 1.0, beta: float = 0.0) -> None:
     """``c = alpha * op(a) @ op(b) + beta * c`` on row-major arrays; ``c`` is ``m x n``."""
     status = fast.gemm_host(_handle(executor, "gemm"), _dtype(dtype), a, b, c, m, n, k, int(trans_a),
-                              int(trans_b), float(alpha), float(beta))
+                            int(trans_b), float(alpha), float(beta))
     if status:
         raise_status(status, "gemm")
