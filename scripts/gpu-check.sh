@@ -6,7 +6,9 @@
 #   2. runs every test with the CUDA backend (the op suite on cpu and cuda, the CUDA
 #      package's own tests, everything else as usual),
 #   3. runs the op suite on cuda once more under compute-sanitizer --tool memcheck,
-#   4. runs the CUDA benchmark (hologram bench --backend cuda, JSON kept),
+#   4. checks the float32 functions the CUDA kernels share with the CPU backend over all
+#      2^32 inputs on the GPU and times GELU's variants (native/tests/cuda_vmath.cu),
+#   5. runs the CUDA benchmark (hologram bench --backend cuda, JSON kept),
 # and prints a short summary table last. Exit status 0 only when every step passed.
 #
 #   scripts/gpu-check.sh [--quick] [--out DIR] [--wheelhouse DIR]
@@ -140,6 +142,17 @@ if command -v compute-sanitizer >/dev/null; then
         "${py[@]}" -m pytest -q -p no:cacheprovider -x "${cuda_tests[@]}"
 else
     summary+=("$(printf '%-22s FAIL  compute-sanitizer is not on the PATH' memcheck)"); failed=1
+fi
+
+vmath_on_device() {
+    local bin
+    bin=$(mktemp -d)/cuda_vmath
+    nvcc -O3 -std=c++17 -arch=native -Inative/include -o "$bin" native/tests/cuda_vmath.cu && "$bin"
+}
+if command -v nvcc >/dev/null; then
+    run_step vmath-on-device vmath_on_device
+else
+    summary+=("$(printf '%-22s FAIL  nvcc is not on the PATH' vmath-on-device)"); failed=1
 fi
 
 bench_args=(--backend cuda --json "$out/bench-cuda.json" --no-progress)

@@ -27,14 +27,17 @@ def find_native_dir(root: Path) -> Path:
     return root / "native" if (root / "native").is_dir() else root.parent.parent / "native"
 
 
-def library_build_hook(*, package: str, builder: str, sources: str, suffixes: tuple[str, ...]) -> type[BuildHookInterface]:
+def library_build_hook(*, package: str, builder: str, sources: str, suffixes: tuple[str, ...],
+                       shared: tuple[str, ...] = ()) -> type[BuildHookInterface]:
     """The hook class of a plugin wheel.
 
     package: the import package the library goes into (``hologram_cuda``);
     builder: the module beside ``pyproject.toml`` whose ``build(out_dir, version)``
     compiles the library and returns its path (``build_cuda``);
     sources: the backend's folder under ``native/`` (``src/cuda``);
-    suffixes: the files of that folder (and of ``native/include``) an sdist carries.
+    suffixes: the files of that folder (and of ``native/include``) an sdist carries;
+    shared: single files elsewhere under ``native/`` that the backend includes
+    (``src/cpu/cpu_vmath.h``), carried by the sdist too.
     """
 
     class LibraryBuildHook(BuildHookInterface):  # type: ignore[type-arg]
@@ -72,6 +75,8 @@ def library_build_hook(*, package: str, builder: str, sources: str, suffixes: tu
                 for path in sorted((native / sub).rglob("*")):
                     if path.is_file() and path.suffix in suffixes:
                         build_data["force_include"][str(path)] = f"native/{path.relative_to(native).as_posix()}"
+            for name in shared:
+                build_data["force_include"][str(native / name)] = f"native/{name}"
             here = Path(__file__).resolve()
             build_data["force_include"][str(here)] = f"native/packaging/{here.name}"
 

@@ -20,4 +20,5 @@ finally:
 
 def get_build_hook() -> Any:
     return library_build_hook(package="hologram_cuda", builder="build_cuda", sources="src/cuda",
-                              suffixes=(".c", ".h", ".cu", ".cuh", ".md"))
+                              suffixes=(".c", ".h", ".cu", ".cuh", ".md"),
+                              shared=("src/cpu/cpu_vmath.h", "src/cpu/cpu_vmath.inc"))

@@ -453,3 +453,28 @@ def test_fill_and_copy(ex: hg.Executor, backend: BackendUnderTest, dtype: Any, a
     # Bit-exact copy (NaN payloads included); the ops copy moves the whole buffer.
     np.testing.assert_array_equal(got[:n].view(f"u{got.itemsize}"), x.view(f"u{x.itemsize}"))
     assert (got[n:] == SENTINEL).all()
+
+
+# A device backend's vector loop works in tiles (CUDA: 4 x 256 float4 per block, all loads
+# issued before the first store), with a scalar tail: sizes on both sides of a tile, of a
+# vector and of the tail, each in a fresh output and in place.
+_TILE_SIZES = [3, 4, 5, 1023, 1024, 1025, 4095, 4096, 4097, 4100, 8191, 12_289, (1 << 20) + 3]
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+@pytest.mark.parametrize("name", ["add", "relu", "gelu"])
+def test_sizes_around_vector_tiles(ex: hg.Executor, backend: BackendUnderTest, name: str, dtype: Any) -> None:
+    rng = np.random.default_rng(len(name))
+    for n in _TILE_SIZES:
+        x = (rng.standard_normal(n) * 4).astype(dtype)
+        y = (rng.standard_normal(n) * 4).astype(dtype)
+        if name == "add":
+            ref, args = f64(x) + f64(y), (x, y)
+        else:
+            ref, args = UNARY[name].ref(f64(x)), (x,)
+        tol = tolerance(TOL, backend, name, dtype)
+        op = BINARY[name] if name == "add" else UNARY[name]
+        bufs = [ex.from_numpy(a) for a in args]
+        check(tol, op.ops(ex, *bufs).to_numpy(), ref, dtype, what=f"{name} n={n}", inputs={"x": x}, x=x)
+        op.ops(ex, *bufs, out=bufs[0])
+        check(tol, bufs[0].to_numpy(), ref, dtype, what=f"{name} n={n} in place", inputs={"x": x}, x=x)

@@ -611,3 +611,20 @@ def test_rows_of_a_reshaped_buffer(ex: hg.Executor, backend: BackendUnderTest, d
           dtype, what="softmax in place of reshaped rows")
     # In place through the view: the flat buffer holds the probabilities now.
     np.testing.assert_allclose(f64(flat.to_numpy()).reshape(6, 7).sum(axis=1), 1.0, rtol=16 * eps(dtype))
+
+
+# Rows of up to 1024 float32 elements that are a multiple of 4 take CUDA's register path (a
+# warp per row, 1, 2, 4 or 8 float4 per lane, the last ones partly padding); the others the
+# block path. Every width class and its neighbours, with several rows per launch.
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+@pytest.mark.parametrize("name", sorted(ROWWISE))
+def test_rowwise_widths_around_register_rows(ex: hg.Executor, backend: BackendUnderTest, name: str,
+                                             dtype: Any) -> None:
+    rng = np.random.default_rng(3)
+    for cols in (4, 8, 124, 128, 132, 252, 256, 260, 508, 512, 516, 1020, 1024, 1028, 1030):
+        for rows in (1, 9, 70):
+            x = (rng.standard_normal((rows, cols)) * 6).astype(dtype)
+            for inplace in (False, True):
+                got = rowwise(ex, "ops", name, x.copy(), inplace)
+                check(_tol(backend, name, dtype), got, ROWWISE[name](x), dtype,
+                      what=f"{name} {rows}x{cols} inplace={inplace}", inputs={"x": x})
