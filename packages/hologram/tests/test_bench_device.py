@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import hologram as hg
@@ -218,3 +219,30 @@ def test_a_wrong_result_fails_the_case_loudly(monkeypatch: pytest.MonkeyPatch,
     assert cli.main(["bench", "--backend", "webgpu", "--filter", "add 8192", *TINY]) == 1
     text = capsys.readouterr().out
     assert "CHECK FAILED" in text and "does not match the float64 reference" in text
+
+
+def test_random_inputs_are_reproducible_normal_and_independent_of_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    case = device_cases.DeviceCase("add", 3 * device_cases._CHUNK + 5)  # three full chunks and a part
+    a = device_cases.random_inputs(case, 7)
+    monkeypatch.setattr(device_cases, "_workers", lambda: 1)
+    b = device_cases.random_inputs(case, 7)
+    assert [x.shape for x in a] == [case.shape, case.shape] and all(x.dtype == np.float32 for x in a)
+    for x, y in zip(a, b, strict=True):
+        np.testing.assert_array_equal(x, y)
+    assert not np.array_equal(a[0], a[1])  # the two inputs differ
+    assert not np.array_equal(a[0][:1000], a[0][device_cases._CHUNK:device_cases._CHUNK + 1000])  # so do chunks
+    assert abs(float(a[0].mean())) < 1e-3 and abs(float(a[0].std()) - 1.0) < 1e-3
+    assert not np.array_equal(device_cases.random_inputs(case, 8)[0], a[0])
+    gemm = device_cases.DeviceCase("gemm", 64)
+    assert [x.shape for x in device_cases.random_inputs(gemm, 1)] == [(64, 64), (64, 64)]
+
+
+def test_check_names_the_first_bad_element_in_memory_order() -> None:
+    case = device_cases.DeviceCase("relu", 3 * device_cases._CHUNK)
+    (x,) = device_cases.random_inputs(case, 3)
+    got = np.maximum(x, 0.0)
+    assert device_cases.check(case, got, [x], "relu") == 0.0
+    late, early = 2 * device_cases._CHUNK + 17, device_cases._CHUNK + 5  # both wrong, in different chunks
+    got[late] = got[early] = np.nan
+    with pytest.raises(device_cases.Mismatch, match=f"element {early} is nan"):
+        device_cases.check(case, got, [x], "relu")

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from types import ModuleType
@@ -29,7 +30,7 @@ import hologram as hg
 from hologram.bench import composed
 
 __all__ = ["CALL_N", "GEMM_ENV", "GEMM_SIZES", "SIZES", "SIZES_ENV", "SPECS", "DeviceCase", "Mismatch", "OpSpec",
-           "check", "reference", "select_device", "tolerance"]
+           "check", "random_inputs", "reference", "select_device", "tolerance"]
 
 SIZES = (1 << 20, 1 << 24, 1 << 28)  # vector sizes: 1M, 16M, 256M elements
 GEMM_SIZES = (1024, 2048, 4096, 8192)
@@ -214,38 +215,78 @@ class Mismatch(Exception):
     """An output that does not match its float64 reference."""
 
 
-def _pairs(case: DeviceCase, got: np.ndarray,
-           inputs: list[np.ndarray]) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
-    """``(first element, output part, float64 reference part)``, chunk by chunk (GEMM: a spread of rows)."""
+def _workers() -> int:
+    """Threads for the host-side work of a case (NumPy and the generators release the GIL)."""
+    return max(1, min(16, os.cpu_count() or 1))
+
+
+def random_inputs(case: DeviceCase, seed: int) -> list[np.ndarray]:
+    """The case's float32 N(0, 1) inputs, the same for a given ``seed`` on any machine.
+
+    Drawn in chunks of ``_CHUNK`` elements, each from its own generator (children of
+    ``seed``), on several threads: a 256M-element input took seconds on one core.
+    """
+    count = math.prod(case.shape)
+    chunks = max(1, -(-count // _CHUNK))
+    arity = SPECS[case.op].arity
+    streams = np.random.SeedSequence(seed).spawn(arity * chunks)
+    inputs = [np.empty(count, np.float32) for _ in range(arity)]
+
+    def fill(k: int) -> None:
+        x, c = inputs[k // chunks], k % chunks
+        np.random.default_rng(streams[k]).standard_normal(out=x[c * _CHUNK:(c + 1) * _CHUNK], dtype=np.float32)
+
+    with ThreadPoolExecutor(_workers()) as pool:
+        list(pool.map(fill, range(arity * chunks)))
+    return [x.reshape(case.shape) for x in inputs]
+
+
+def _parts(case: DeviceCase, got: np.ndarray,
+           inputs: list[np.ndarray]) -> list[Callable[[], tuple[int, np.ndarray, np.ndarray]]]:
+    """Makers of ``(first element, output part, float64 reference part)``, chunk by chunk (GEMM: a spread of
+    rows): each computes its reference when called, so that the chunks can run on several threads."""
     if case.kind == "gemm":
         rows = np.unique(np.linspace(0, case.n - 1, min(case.n, _GEMM_ROWS)).astype(np.intp))
-        a, b = (x.astype(np.float64) for x in (inputs[0][rows], inputs[1]))
-        yield 0, got.reshape(case.shape)[rows], reference("gemm", [a, b])
-        return
+
+        def gemm_part() -> tuple[int, np.ndarray, np.ndarray]:
+            a, b = (x.astype(np.float64) for x in (inputs[0][rows], inputs[1]))
+            return 0, got.reshape(case.shape)[rows], reference("gemm", [a, b])
+
+        return [gemm_part]
     nrows, cols = case.shape if len(case.shape) == 2 else (case.n, 1)  # a row: softmax's unit
     views = [x.reshape(nrows, cols) for x in inputs]
     step = max(1, _CHUNK // cols)
-    for i in range(0, nrows, step):
-        part = [x[i:i + step].astype(np.float64) for x in views]
-        yield i * cols, got.reshape(nrows, cols)[i:i + step], reference(case.op, part)
+
+    def part(i: int) -> tuple[int, np.ndarray, np.ndarray]:
+        ref = reference(case.op, [x[i:i + step].astype(np.float64) for x in views])
+        return i * cols, got.reshape(nrows, cols)[i:i + step], ref
+
+    return [partial(part, i) for i in range(0, nrows, step)]
 
 
 def check(case: DeviceCase, got: np.ndarray, inputs: list[np.ndarray], who: str) -> float:
-    """Max abs error of ``got`` against the float64 reference of ``inputs``.
+    """Max abs error of ``got`` against the float64 reference of ``inputs`` (chunks on several threads).
 
     Raises:
-        Mismatch: an element is off by more than :func:`tolerance` allows (or is NaN).
+        Mismatch: an element is off by more than :func:`tolerance` allows (or is NaN); the first such
+        element in memory order is named.
     """
     rtol, atol = tolerance(case)
-    worst = 0.0
-    for offset, out, expected in _pairs(case, got, inputs):
+
+    def one(make: Callable[[], tuple[int, np.ndarray, np.ndarray]]) -> tuple[float, str | None]:
+        offset, out, expected = make()
         diff = np.abs(out.astype(np.float64) - expected)
-        worst = max(worst, float(diff.max()) if diff.size else 0.0)
         bad = ~(diff <= atol + rtol * np.abs(expected))
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            where = f"row {i // out.shape[-1]} of the checked rows" if case.kind == "gemm" else \
-                f"element {offset + i}"
-            raise Mismatch(f"{who} does not match the float64 reference: {where} is {float(out.flat[i])!r}, "
-                           f"expected {float(expected.flat[i])!r} (rtol {rtol:g}, atol {atol:g})")
-    return worst
+        if not bad.any():
+            return (float(diff.max()) if diff.size else 0.0), None
+        i = int(np.flatnonzero(bad)[0])
+        where = f"row {i // out.shape[-1]} of the checked rows" if case.kind == "gemm" else f"element {offset + i}"
+        return 0.0, (f"{who} does not match the float64 reference: {where} is {float(out.flat[i])!r}, "
+                     f"expected {float(expected.flat[i])!r} (rtol {rtol:g}, atol {atol:g})")
+
+    with ThreadPoolExecutor(_workers()) as pool:
+        results = list(pool.map(one, _parts(case, got, inputs)))
+    for _, failure in results:
+        if failure:
+            raise Mismatch(failure)
+    return max((worst for worst, _ in results), default=0.0)

@@ -7,7 +7,8 @@ How a case runs (the cases are in :mod:`hologram.bench.device_cases`):
    any host data is made. The same holds for PyTorch's tensors.
 2. **Correctness first.** Each library's call runs once; its output is
    downloaded once and compared with the float64 NumPy reference of the same
-   inputs (chunk by chunk, so 256M elements need no 2 GiB float64 arrays). A
+   inputs (chunk by chunk on several threads, so 256M elements need no 2 GiB
+   float64 arrays and no minute of one core; the inputs are drawn the same way). A
    mismatch fails the case loudly: nothing of it is timed, the exit status is 1.
 3. **Too slow.** One warm Hologram call over ``slow_limit`` seconds (2 s; the
    software WebGPU adapter) skips the case, and a larger size of an op whose
@@ -234,8 +235,7 @@ def _run_case(case: dc.DeviceCase, ex: hg.Executor, side: TorchSide | None, conf
     try:
         if not bufs and side is None:
             return result
-        rng = np.random.default_rng([config.seed, zlib.crc32(case.name.encode())])
-        inputs = [rng.standard_normal(case.shape, dtype=np.float32) for _ in range(dc.SPECS[case.op].arity)]
+        inputs = dc.random_inputs(case, config.seed * (1 << 32) + zlib.crc32(case.name.encode()))
         variants = _hologram(case, ex, bufs, inputs, result, history) if bufs else []
         if side is not None:
             variants += _torch(case, side, inputs, result)
