@@ -74,7 +74,7 @@ def test_registered_device_and_backend_module():
 def test_native_ops_is_a_sorted_tuple_of_registered_kernels():
     ops = device.NATIVE_OPS
     assert isinstance(ops, tuple) and list(ops) == sorted(ops) and len(set(ops)) == len(ops)
-    for name in ("aten::add.Tensor", "aten::mm", "aten::addmm", "aten::_copy_from", "aten::empty.memory_format",
+    for name in ("aten::add.Tensor", "aten::mm", "aten::addmm", "aten::addmv", "aten::mv", "aten::_copy_from", "aten::empty.memory_format",
                  "aten::normal_", "aten::sum.dim_IntList", "aten::_softmax", "aten::mse_loss_backward",
                  "aten::threshold_backward", "aten::lerp_.Scalar", "aten::addcdiv_", "aten::view"):
         assert name in ops
@@ -318,6 +318,12 @@ BINARY: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
     "bmm_trans": lambda a, b: torch.bmm(a[:4].reshape(2, 2, 7), b[:4].reshape(2, 2, 7).transpose(1, 2)),
     "matmul_3d_2d": lambda a, b: a.reshape(5, 1, 7) @ b.t(),
     "linear": lambda a, b: F.linear(a, b, b[0, :5]),
+    "mv": lambda a, b: a @ b[0],
+    "mv_trans": lambda a, b: a.t() @ b[:, 0],
+    "mv_strided": lambda a, b: a[:, ::2] @ b[1, ::2],
+    "addmv": lambda a, b: torch.addmv(b[0, :5], a, b[1], beta=0.5, alpha=2.0),
+    "addmv_scalar_bias": lambda a, b: torch.addmv(b[0, 0], a, b[1]),
+    "linear_1d": lambda a, b: F.linear(b[0], a, b[1, :5]),
 }
 
 UNARY: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
@@ -627,6 +633,21 @@ def test_a_view_outlives_its_base(no_warnings):
     assert device.executor().stats()["live_buffers"] <= live  # and freed with the last view
 
 
+def test_matrix_vector_products_in_place_and_out(no_warnings):
+    a, v, y = randn(5, 7), randn(7, seed=2), randn(5, seed=3)
+    dy = h(y)
+    assert dy.addmv_(h(a), h(v), beta=0.25, alpha=-1.5) is dy
+    torch.testing.assert_close(dy.cpu(), y.addmv(a, v, beta=0.25, alpha=-1.5))
+    out = torch.empty(0, device=DEV, dtype=F64)  # resized, as on the CPU
+    assert torch.mv(h(a), h(v), out=out) is out
+    torch.testing.assert_close(out.cpu(), a @ v)
+    assert torch.addmv(h(y), h(a), h(v), out=out) is out
+    torch.testing.assert_close(out.cpu(), torch.addmv(y, a, v))
+    empty = h(randn(0, 7)) @ h(v)
+    assert empty.shape == (0,)
+    torch.testing.assert_close((h(randn(5, 0)) @ h(randn(0))).cpu(), torch.zeros(5, dtype=F64))
+
+
 def test_mismatched_shapes_raise():
     a, b = h(randn(3, 4)), h(randn(5,))
     with pytest.raises(RuntimeError, match="must match the size"):
@@ -635,6 +656,12 @@ def test_mismatched_shapes_raise():
         a @ h(randn(3, 4))
     with pytest.raises(RuntimeError, match="doesn't match the broadcast shape"):
         h(randn(4)).add_(a)
+    with pytest.raises(RuntimeError, match=r"size mismatch, got input \(3\), mat \(3x4\), vec \(5\)"):
+        a @ b  # (3x4) @ (5,)
+    with pytest.raises(RuntimeError, match=r"size mismatch, got input \(2\)"):
+        torch.addmv(h(randn(2)), a, h(randn(4)))
+    with pytest.raises(RuntimeError, match="vector \\+ matrix @ vector expected, got 2, 2, 1"):
+        torch.addmv(h(randn(3, 1)), a, h(randn(4)))
 
 
 def test_mixing_devices_raises():

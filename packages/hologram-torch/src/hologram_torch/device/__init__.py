@@ -52,8 +52,9 @@ so that is also the name a fallback warning shows.
   ``keepdim``; ``sum()``/``mean()`` reach them), ``max`` and ``min`` of all
   elements;
 * loss: ``mse_loss``, ``mse_loss_backward``;
-* matrix products: ``mm``, ``addmm``, ``bmm`` (a transposed contiguous
-  operand is read in place with gemm's transpose flag).
+* matrix products: ``mm``, ``addmm``, ``bmm``, and ``mv``/``addmv`` (``w @ v``,
+  a 1-D input to ``Linear``: the vector is a one-column matrix); a transposed
+  contiguous operand is read in place with gemm's transpose flag.
 
 That set covers the forward and backward passes of ``Linear``,
 ReLU/GELU/sigmoid/tanh/abs, softmax and log-softmax and the MSE loss, and the

@@ -1,4 +1,4 @@
-"""Matrix products: mm, addmm, bmm as hologram gemm.
+"""Matrix products: mm, addmm, bmm and the matrix-vector addmv (mv, ``w @ v``) as hologram gemm.
 
 A transposed view of a contiguous matrix (``weight.t()`` in ``Linear``,
 ``input.t()`` in its weight gradient) is not copied: gemm reads the
@@ -145,6 +145,68 @@ def addmm_out(self: torch.Tensor, mat1: torch.Tensor, mat2: torch.Tensor, *, bet
               out: torch.Tensor) -> torch.Tensor:
     call = (aten("addmm.out"), (self, mat1, mat2), {"beta": beta, "alpha": alpha, "out": out})
     return _addmm(call, self, mat1, mat2, beta, alpha, out, out is self)
+
+
+def _addmv(call: Call, self: torch.Tensor | None, mat: torch.Tensor, vec: torch.Tensor, beta: Any, alpha: Any,
+           out: torch.Tensor | None, inplace: bool) -> torch.Tensor:
+    """``beta * self + alpha * mat @ vec`` (``self`` None: ``mv``), the vector as a one-column matrix."""
+    name = "mv" if self is None else "addmv"
+    check_same_device(name, *(t for t in (self,) if t is not None))
+    why = _why(name, None if inplace else out, mat, vec)
+    if why is None and self is not None and self.dtype != mat.dtype:
+        why = float_dtype_why(self, mat)
+    b, a = (0.0, 1.0) if self is None else (scalar_value(beta), scalar_value(alpha))
+    if why is not None or a is None or b is None:
+        return decline(*call, why or "beta/alpha")  # type: ignore[no-any-return]
+    if mat.dim() != 2 or vec.dim() != 1 or (self is not None and self.dim() > 1):
+        raise RuntimeError(f"vector + matrix @ vector expected, got {1 if self is None else self.dim()}, "
+                           f"{mat.dim()}, {vec.dim()}")
+    shape = (mat.shape[0],)
+    if mat.shape[1] != vec.shape[0] or (self is not None and self.numel() not in (1, shape[0])):
+        size = shape[0] if self is None or self.dim() == 0 else self.shape[0]
+        raise RuntimeError(f"size mismatch, got input ({size}), mat ({mat.shape[0]}x{mat.shape[1]}), "
+                           f"vec ({vec.shape[0]})")
+    if inplace and self is not None and tuple(self.shape) != shape:
+        raise RuntimeError(f"addmv_: self has shape {tuple(self.shape)}, the product {shape}")
+    with result(out, shape, mat) as (res, o):
+        if not res.numel():
+            return res
+        if self is not None and b != 0 and not inplace:
+            src = _host.cpu_view(self) if _host.is_hologram(self) else self
+            o.to_numpy().reshape(shape)[...] = np.broadcast_to(src.detach().numpy(), shape)
+        _product(mat, vec.unsqueeze(1), o.reshape(shape[0], 1), a, b)
+    return res
+
+
+@kernel("mv")
+def mv(self: torch.Tensor, vec: torch.Tensor) -> torch.Tensor:
+    return _addmv((aten("mv"), (self, vec), {}), None, self, vec, 0, 1, None, False)
+
+
+@kernel("mv.out")
+def mv_out(self: torch.Tensor, vec: torch.Tensor, *, out: torch.Tensor) -> torch.Tensor:
+    return _addmv((aten("mv.out"), (self, vec), {"out": out}), None, self, vec, 0, 1, out, False)
+
+
+@kernel("addmv")
+def addmv(self: torch.Tensor, mat: torch.Tensor, vec: torch.Tensor, *, beta: Any = 1, alpha: Any = 1
+          ) -> torch.Tensor:
+    call = (aten("addmv"), (self, mat, vec), {"beta": beta, "alpha": alpha})
+    return _addmv(call, self, mat, vec, beta, alpha, None, False)
+
+
+@kernel("addmv_")
+def addmv_(self: torch.Tensor, mat: torch.Tensor, vec: torch.Tensor, *, beta: Any = 1, alpha: Any = 1
+           ) -> torch.Tensor:
+    call = (aten("addmv_"), (self, mat, vec), {"beta": beta, "alpha": alpha})
+    return _addmv(call, self, mat, vec, beta, alpha, self, True)
+
+
+@kernel("addmv.out")
+def addmv_out(self: torch.Tensor, mat: torch.Tensor, vec: torch.Tensor, *, beta: Any = 1, alpha: Any = 1,
+              out: torch.Tensor) -> torch.Tensor:
+    call = (aten("addmv.out"), (self, mat, vec), {"beta": beta, "alpha": alpha, "out": out})
+    return _addmv(call, self, mat, vec, beta, alpha, out, out is self)
 
 
 def _bmm(call: Call, self: torch.Tensor, mat2: torch.Tensor, out: torch.Tensor | None) -> torch.Tensor:
