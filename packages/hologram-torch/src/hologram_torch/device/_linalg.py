@@ -67,6 +67,12 @@ def _product(a: torch.Tensor, b: torch.Tensor, o: Buf, alpha: float, beta: float
     ops.gemm(ex, ab, bb, o, trans_a=ta, trans_b=tb, alpha=alpha, beta=beta)
 
 
+def _write_bias(bias: torch.Tensor, o: Buf, shape: tuple[int, ...]) -> None:
+    """Broadcasts ``bias`` into the result buffer ``o``; gemm then adds the product onto it (``beta``)."""
+    src = _host.cpu_view(bias) if _host.is_hologram(bias) else bias
+    o.to_numpy().reshape(shape)[...] = np.broadcast_to(src.detach().numpy(), shape)
+
+
 def _why(name: str, out: torch.Tensor | None, *tensors: Any) -> str | None:
     check_same_device(name, *tensors, out)
     if not is_float_device(*tensors):
@@ -119,9 +125,7 @@ def _addmm(call: Call, self: torch.Tensor, mat1: torch.Tensor, mat2: torch.Tenso
         if not res.numel():
             return res
         if b != 0 and not inplace:
-            # Broadcast the bias into the result; gemm then adds the product onto it.
-            src = _host.cpu_view(self) if _host.is_hologram(self) else self
-            o.to_numpy().reshape(shape)[...] = np.broadcast_to(src.detach().numpy(), shape)
+            _write_bias(self, o, shape)
         _product(mat1, mat2, o, a, b)
     return res
 
@@ -172,8 +176,7 @@ def _addmv(call: Call, self: torch.Tensor | None, mat: torch.Tensor, vec: torch.
         if not res.numel():
             return res
         if self is not None and b != 0 and not inplace:
-            src = _host.cpu_view(self) if _host.is_hologram(self) else self
-            o.to_numpy().reshape(shape)[...] = np.broadcast_to(src.detach().numpy(), shape)
+            _write_bias(self, o, shape)
         _product(mat, vec.unsqueeze(1), o.reshape(shape[0], 1), a, b)
     return res
 
