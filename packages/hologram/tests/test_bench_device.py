@@ -12,6 +12,7 @@ import dataclasses
 import json
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,7 @@ import pytest
 
 import hologram as hg
 from hologram import bench, cli
-from hologram.bench import device_cases, report
+from hologram.bench import device_cases, device_suite, report
 from hologram.bench.results import DeviceResult, Timing
 
 TINY = ["--repeats", "3", "--min-time", "0.0002", "--max-time", "0.2", "--no-progress"]
@@ -246,3 +247,37 @@ def test_check_names_the_first_bad_element_in_memory_order() -> None:
     got[late] = got[early] = np.nan
     with pytest.raises(device_cases.Mismatch, match=f"element {early} is nan"):
         device_cases.check(case, got, [x], "relu")
+
+
+def test_tf32_gemm_rows_only_on_cuda_and_after_the_float32_ones() -> None:
+    cuda = [c.name for c in bench.DeviceOptions(gemm_sizes=(64, 128)).cases(True, "gemm", "cuda")]
+    assert cuda == ["gemm 64", "gemm 128", "gemm tf32 64", "gemm tf32 128"]
+    assert [c.name for c in bench.DeviceOptions(gemm_sizes=(64,)).cases(True, "gemm", "webgpu")] == ["gemm 64"]
+    assert [c.name for c in bench.DeviceOptions(gemm_sizes=(64,), tf32=True).cases(True, "tf32")] == ["gemm tf32 64"]
+    tf32, fp32 = device_cases.DeviceCase("gemm tf32", 4096), device_cases.DeviceCase("gemm", 4096)
+    assert tf32.kind == "gemm" and tf32.unit == "TFLOP/s" and tf32.work == fp32.work
+    assert device_cases.tolerance(tf32) == (2e-2, 2e-2 * 64) and device_cases.tolerance(fp32) == (1e-3, 1e-3 * 64)
+    # The TF32 bound still fails a product computed from the wrong inputs.
+    case = device_cases.DeviceCase("gemm tf32", 256)
+    a, b = device_cases.random_inputs(case, 5)
+    exact = (a.astype(np.float64) @ b).astype(np.float32)
+    assert device_cases.check(case, exact, [a, b], "tf32") < 1e-3
+    with pytest.raises(device_cases.Mismatch):
+        device_cases.check(case, (a.astype(np.float64) @ b.T).astype(np.float32), [a, b], "tf32")
+
+
+def test_tf32_mode_is_switched_on_for_its_case_and_off_after(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[bool] = []
+    fake = types.ModuleType("hologram_cuda")
+    fake.set_tf32 = lambda ex, enabled=True: calls.append(enabled)  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "hologram_cuda", fake)
+    matmul = types.SimpleNamespace(allow_tf32=False)
+    torch = types.SimpleNamespace(backends=types.SimpleNamespace(cuda=types.SimpleNamespace(matmul=matmul)))
+    side = device_suite.TorchSide(torch, "cuda")  # type: ignore[arg-type]
+    with device_suite._tf32(device_cases.DeviceCase("gemm", 64), None, side):  # type: ignore[arg-type]
+        assert calls == [] and not matmul.allow_tf32
+    tf32 = device_cases.DeviceCase("gemm tf32", 64)
+    with pytest.raises(RuntimeError, match="boom"), device_suite._tf32(tf32, None, side):  # type: ignore[arg-type]
+        assert calls == [True] and matmul.allow_tf32
+        raise RuntimeError("boom")
+    assert calls == [True, False] and not matmul.allow_tf32  # off again, also after a failure

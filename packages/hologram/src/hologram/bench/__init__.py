@@ -83,7 +83,7 @@ def run_device(backend: str = "cuda", quick: bool = False, filter: str | None = 
     """
     options = options or DeviceOptions()
     config = Config.create(quick, filter, backend, repeats, min_time, max_time, seed)
-    selected = options.cases(quick, filter)
+    selected = options.cases(quick, filter, backend)
     if not selected:
         raise BenchError(f"no device benchmark case matches filter {filter!r}")
     return _run_device(config, Progress(len(selected), enabled=progress), options)

@@ -123,7 +123,7 @@ def _main_device(args: argparse.Namespace) -> int:
     """``hologram bench`` on a device backend: the device suite (same exit statuses as :func:`main`)."""
     options = DeviceOptions()
     try:
-        selected = options.cases(args.quick, args.filter)
+        selected = options.cases(args.quick, args.filter, args.backend)
         config = Config.create(args.quick, args.filter, args.backend, args.repeats, args.min_time, args.max_time)
         if args.plot:
             raise BenchError("--plot is not supported by the device suite yet; use --json")
@@ -134,7 +134,7 @@ def _main_device(args: argparse.Namespace) -> int:
         print("\n".join(case.name for case in selected))
         return 0
     if not selected:
-        names = ", ".join(c.name for c in options.cases(args.quick, None))
+        names = ", ".join(c.name for c in options.cases(args.quick, None, args.backend))
         print(f"hologram bench: no device case matches --filter {args.filter!r}; cases: {names}", file=sys.stderr)
         return 2
     load = load_average()

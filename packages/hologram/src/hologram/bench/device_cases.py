@@ -6,7 +6,8 @@ throughput, not by call overhead, so its cases differ from the CPU suite's:
 * memory-bound ops (``copy``, ``add``, ``relu``, ``gelu``, ``softmax`` over
   rows of 1024 columns) at 1M, 16M and 256M float32 elements, in GB/s of
   useful traffic (every input read once, the output written once);
-* float32 GEMM of square matrices at 1024..8192, in TFLOP/s (``2 m^3``);
+* float32 GEMM of square matrices at 1024..8192, in TFLOP/s (``2 m^3``), and
+  on CUDA the same with TF32 tensor cores on both sides (``gemm tf32``);
 * ``add call 10K``: the end-to-end cost of one small call, in time.
 
 Every Hologram call writes into a preallocated output (the low-level
@@ -29,7 +30,7 @@ import numpy as np
 import hologram as hg
 from hologram.bench import composed
 
-__all__ = ["CALL_N", "GEMM_ENV", "GEMM_SIZES", "SIZES", "SIZES_ENV", "SPECS", "DeviceCase", "Mismatch", "OpSpec",
+__all__ = ["CALL_N", "GEMM_ENV", "GEMM_OPS", "GEMM_SIZES", "SIZES", "SIZES_ENV", "SPECS", "DeviceCase", "Mismatch", "OpSpec",
            "check", "random_inputs", "reference", "select_device", "tolerance"]
 
 SIZES = (1 << 20, 1 << 24, 1 << 28)  # vector sizes: 1M, 16M, 256M elements
@@ -38,6 +39,7 @@ QUICK_COUNT = 2  # --quick keeps the first two of each
 CALL_N = 10_000  # the end-to-end call case
 SOFTMAX_COLS = 1024
 VECTOR_OPS = ("copy", "add", "relu", "gelu", "softmax")
+GEMM_OPS = ("gemm", "gemm tf32")
 # Test-only overrides of the sizes: comma-separated element counts / matrix sides.
 SIZES_ENV = "HOLOGRAM_BENCH_DEVICE_SIZES"
 GEMM_ENV = "HOLOGRAM_BENCH_DEVICE_GEMM"
@@ -59,13 +61,13 @@ def size_label(n: int) -> str:
 class DeviceCase:
     """One operation at one size on the device."""
 
-    op: str  # "copy", "add", "relu", "gelu", "softmax", "gemm" or "add call"
+    op: str  # "copy", "add", "relu", "gelu", "softmax", "gemm", "gemm tf32" or "add call"
     n: int  # elements of one input; GEMM: the side of the square matrices
 
     @property
     def kind(self) -> str:
         """``"vector"`` (GB/s), ``"gemm"`` (TFLOP/s) or ``"call"`` (time per call)."""
-        return "gemm" if self.op == "gemm" else "call" if self.op == "add call" else "vector"
+        return "gemm" if self.op in GEMM_OPS else "call" if self.op == "add call" else "vector"
 
     @property
     def size(self) -> str:
@@ -117,8 +119,9 @@ def _env_sizes(name: str) -> tuple[int, ...] | None:
 
 
 def select_device(quick: bool = False, filter: str | None = None, sizes: Sequence[int] | None = None,
-                  gemm_sizes: Sequence[int] | None = None) -> list[DeviceCase]:
-    """The device cases of a run: per size the copy row first, then GEMM, then the small call.
+                  gemm_sizes: Sequence[int] | None = None, tf32: bool = False) -> list[DeviceCase]:
+    """The device cases of a run: per size the copy row first, then GEMM (``tf32``: its TF32 rows
+    after the float32 ones), then the small call.
 
     ``sizes`` / ``gemm_sizes`` (else ``$HOLOGRAM_BENCH_DEVICE_SIZES`` /
     ``$HOLOGRAM_BENCH_DEVICE_GEMM``) replace the defaults, for tests.
@@ -126,7 +129,7 @@ def select_device(quick: bool = False, filter: str | None = None, sizes: Sequenc
     vec = tuple(sizes or _env_sizes(SIZES_ENV) or (SIZES[:QUICK_COUNT] if quick else SIZES))
     mat = tuple(gemm_sizes or _env_sizes(GEMM_ENV) or (GEMM_SIZES[:QUICK_COUNT] if quick else GEMM_SIZES))
     cases = [DeviceCase(op, n) for n in vec for op in VECTOR_OPS]
-    cases += [DeviceCase("gemm", n) for n in mat]
+    cases += [DeviceCase(op, n) for op in GEMM_OPS[:2 if tf32 else 1] for n in mat]
     cases.append(DeviceCase("add call", CALL_N))
     return [c for c in cases if not filter or c.matches(filter)]
 
@@ -174,6 +177,11 @@ SPECS: dict[str, OpSpec] = {
                       lambda t, i, o: partial(t.softmax, i[0], -1, out=o), rtol=1e-3, atol=1e-7),
     "gemm": OpSpec(2, 3, "hg.gemm_f32(ex, a, b, c, m, n, k)", "torch.matmul(a, b, out=c)", _gemm_hg,
                    lambda t, i, o: partial(t.matmul, i[0], i[1], out=o), rtol=1e-3),
+    # TF32 rounds the inputs to 10-bit mantissas (2^-11): the products' errors, summed over k
+    # terms of random sign, grow like sqrt(k) 2^-11 |a||b|, hence the 20x looser bounds.
+    "gemm tf32": OpSpec(2, 3, "hg.gemm_f32(ex, a, b, c, m, n, k)  # hologram_cuda.set_tf32(ex)",
+                        "torch.matmul(a, b, out=c)  # allow_tf32 = True", _gemm_hg,
+                        lambda t, i, o: partial(t.matmul, i[0], i[1], out=o), rtol=2e-2),
     "add call": OpSpec(2, 3, "hg.vector_add_f32(ex, a, b, c, n)", "torch.add(a, b, out=c)",
                        lambda ex, i, o, c: partial(hg.vector_add_f32, ex, i[0], i[1], o, c.n),
                        lambda t, i, o: partial(t.add, i[0], i[1], out=o), rtol=1e-5, atol=1e-6),
@@ -182,6 +190,8 @@ SPECS: dict[str, OpSpec] = {
 NOTES = {
     "relu": "torch.relu has no out= form: preallocated PyTorch ReLU is torch.clamp_min(a, 0, out=c)",
     "gemm": "GEMM is float32 on both sides: torch.backends.cuda.matmul.allow_tf32 = False for these rows",
+    "gemm tf32": ("gemm tf32: TF32 tensor cores on both sides, hologram_cuda.set_tf32(ex) and "
+                  "torch.backends.cuda.matmul.allow_tf32 = True for these rows only"),
 }
 
 
@@ -207,7 +217,7 @@ def tolerance(case: DeviceCase) -> tuple[float, float]:
     """``(rtol, atol)`` of the correctness check: loose float32 bounds."""
     spec = SPECS[case.op]
     if case.kind == "gemm":  # sums of k products of N(0, 1) values: they grow like sqrt(k)
-        return spec.rtol, 1e-3 * math.sqrt(case.n)
+        return spec.rtol, (2e-2 if case.op == "gemm tf32" else 1e-3) * math.sqrt(case.n)
     return spec.rtol, spec.atol
 
 

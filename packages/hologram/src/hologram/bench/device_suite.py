@@ -49,9 +49,11 @@ class DeviceOptions:
     gemm_sizes: tuple[int, ...] | None = None  # GEMM sides (None: defaults or $HOLOGRAM_BENCH_DEVICE_GEMM)
     slow_limit: float = 2.0  # seconds: one warm call slower than this skips the case
     torch_device: str | None = None  # None: "cuda" when torch.cuda.is_available(); tests pass "cpu"
+    tf32: bool | None = None  # the TF32 GEMM rows (None: on the cuda backend, the one that has them)
 
-    def cases(self, quick: bool, filter: str | None) -> list[dc.DeviceCase]:
-        return dc.select_device(quick, filter, self.sizes, self.gemm_sizes)
+    def cases(self, quick: bool, filter: str | None, backend: str | None = None) -> list[dc.DeviceCase]:
+        tf32 = backend == "cuda" if self.tf32 is None else self.tf32
+        return dc.select_device(quick, filter, self.sizes, self.gemm_sizes, tf32)
 
 
 @dataclass
@@ -98,6 +100,26 @@ def is_device_backend(backend: str) -> bool:
     """True when ``backend``'s memory is not addressable by the CPU (raises if it cannot be opened)."""
     with hg.Executor(backend=backend) as ex:
         return not ex.host_addressable
+
+
+@contextlib.contextmanager
+def _tf32(case: dc.DeviceCase, ex: hg.Executor, side: TorchSide | None) -> Iterator[None]:
+    """TF32 on both sides for a ``gemm tf32`` case (the CUDA executor's and torch's matmul), off after it."""
+    if case.op != "gemm tf32":
+        yield
+        return
+    import hologram_cuda  # a gemm tf32 case is only selected on the cuda backend
+
+    matmul = side.torch.backends.cuda.matmul if side is not None and side.on_cuda else None
+    hologram_cuda.set_tf32(ex, True)
+    if matmul is not None:
+        matmul.allow_tf32 = True
+    try:
+        yield
+    finally:
+        hologram_cuda.set_tf32(ex, False)
+        if matmul is not None:
+            matmul.allow_tf32 = False  # as _fp32_matmul keeps it for every other row
 
 
 @contextlib.contextmanager
@@ -236,11 +258,12 @@ def _run_case(case: dc.DeviceCase, ex: hg.Executor, side: TorchSide | None, conf
         if not bufs and side is None:
             return result
         inputs = dc.random_inputs(case, config.seed * (1 << 32) + zlib.crc32(case.name.encode()))
-        variants = _hologram(case, ex, bufs, inputs, result, history) if bufs else []
-        if side is not None:
-            variants += _torch(case, side, inputs, result)
-        if variants:
-            _time(variants, result, config, lambda done: tick(done, case.name))
+        with _tf32(case, ex, side):
+            variants = _hologram(case, ex, bufs, inputs, result, history) if bufs else []
+            if side is not None:
+                variants += _torch(case, side, inputs, result)
+            if variants:
+                _time(variants, result, config, lambda done: tick(done, case.name))
     except dc.Mismatch as exc:
         result.error = str(exc)
     finally:
@@ -280,7 +303,7 @@ def run_device(config: Config, progress: Progress | None = None,
                options: DeviceOptions | None = None) -> list[DeviceResult]:
     """Runs the device suite on ``config.backend``: one :class:`DeviceResult` per case, in order."""
     options = options or DeviceOptions()
-    cases = options.cases(config.quick, config.filter)
+    cases = options.cases(config.quick, config.filter, config.backend)
     side, why_not = torch_side(options.torch_device)
     progress = progress or Progress(len(cases), enabled=False)
     history = _History(options.slow_limit)

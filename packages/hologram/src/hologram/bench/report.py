@@ -329,7 +329,8 @@ def device_tables(results: Sequence[DeviceResult]) -> str:
                              "% of copy"]), ""]
     gemm = [r for r in results if r.unit == "TFLOP/s"]
     if gemm:
-        parts += ["GEMM, float32 (no TF32), square m = n = k: TFLOP/s = 2 m^3 / time",
+        parts += ["GEMM, float32 inputs and outputs, square m = n = k: TFLOP/s = 2 m^3 / time "
+                  "(gemm: float32 arithmetic, no TF32; gemm tf32: TF32 tensor cores on both sides)",
                   _markdown(_throughput_rows(gemm, False),
                             ["Op", "Size", "Hologram", "Hologram TFLOP/s", torch, "PyTorch TFLOP/s",
                              "Ratio vs PyTorch"]), ""]
