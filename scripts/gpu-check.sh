@@ -14,7 +14,8 @@
 #   scripts/gpu-check.sh [--quick] [--out DIR] [--wheelhouse DIR]
 #
 #   --quick          for a short lease: the tests are the op suite and the CUDA tests on cuda only,
-#                    6 hypothesis examples each; the benchmark's --quick sizes
+#                    6 hypothesis examples each; the benchmark's --quick sizes (1M and 64M elements,
+#                    GEMM 1024 and 4096: the sizes its targets are judged at)
 #   --out DIR        where logs, junit XML and the benchmark JSON go (default: ./gpu-check-out)
 #   --wheelhouse DIR wheels of build tools the machine lacks (hatchling, cffi, ...), made on
 #                    a machine with internet by scripts/gpu-wheelhouse.sh

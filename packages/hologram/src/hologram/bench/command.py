@@ -28,9 +28,10 @@ against a float64 reference before it is timed.
 
 With a device backend (--backend cuda, or webgpu: memory the CPU cannot
 address) it runs the device suite instead: copy/add/relu/gelu/softmax at
-1M/16M/256M elements in GB/s against the measured copy bandwidth, GEMM
-1024..8192 in TFLOP/s and a 10K-element call, side by side with PyTorch on
-CUDA when torch.cuda is available.
+1M/16M/256M elements (--quick: 1M/64M) in GB/s against the measured copy
+bandwidth, GEMM 1024..8192 in TFLOP/s (--quick: 1024/4096; on cuda also with
+TF32) and a 10K-element call, side by side with PyTorch on CUDA when
+torch.cuda is available.
 """
 
 

@@ -35,7 +35,9 @@ __all__ = ["CALL_N", "GEMM_ENV", "GEMM_OPS", "GEMM_SIZES", "SIZES", "SIZES_ENV",
 
 SIZES = (1 << 20, 1 << 24, 1 << 28)  # vector sizes: 1M, 16M, 256M elements
 GEMM_SIZES = (1024, 2048, 4096, 8192)
-QUICK_COUNT = 2  # --quick keeps the first two of each
+# --quick: the smallest sizes and the ones the targets are judged at (>= 64M elements, GEMM 4096).
+QUICK_SIZES = (1 << 20, 1 << 26)
+QUICK_GEMM_SIZES = (1024, 4096)
 CALL_N = 10_000  # the end-to-end call case
 SOFTMAX_COLS = 1024
 VECTOR_OPS = ("copy", "add", "relu", "gelu", "softmax")
@@ -126,8 +128,8 @@ def select_device(quick: bool = False, filter: str | None = None, sizes: Sequenc
     ``sizes`` / ``gemm_sizes`` (else ``$HOLOGRAM_BENCH_DEVICE_SIZES`` /
     ``$HOLOGRAM_BENCH_DEVICE_GEMM``) replace the defaults, for tests.
     """
-    vec = tuple(sizes or _env_sizes(SIZES_ENV) or (SIZES[:QUICK_COUNT] if quick else SIZES))
-    mat = tuple(gemm_sizes or _env_sizes(GEMM_ENV) or (GEMM_SIZES[:QUICK_COUNT] if quick else GEMM_SIZES))
+    vec = tuple(sizes or _env_sizes(SIZES_ENV) or (QUICK_SIZES if quick else SIZES))
+    mat = tuple(gemm_sizes or _env_sizes(GEMM_ENV) or (QUICK_GEMM_SIZES if quick else GEMM_SIZES))
     cases = [DeviceCase(op, n) for n in vec for op in VECTOR_OPS]
     cases += [DeviceCase(op, n) for op in GEMM_OPS[:2 if tf32 else 1] for n in mat]
     cases.append(DeviceCase("add call", CALL_N))
