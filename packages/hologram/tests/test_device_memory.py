@@ -165,6 +165,14 @@ def test_buffer_memoryview_raises_and_never_copies(dev: Device) -> None:
     assert dev.transfers() == before
 
 
+def test_host_pin_raises_not_host_addressable(dev: Device) -> None:
+    buf = dev.ex.from_numpy(_values())
+    with pytest.raises(hg.NotHostAddressableError, match="host_pin"):
+        buf.host_pin()
+    buf.free()  # no pin was left behind: the memory goes at once
+    assert dev.ex.stats()["live_buffers"] == 0
+
+
 @pytest.mark.skipif(sys.version_info < (3, 12), reason="memoryview(obj) calls __buffer__ from Python 3.12")
 def test_builtin_memoryview_raises_not_host_addressable(dev: Device) -> None:
     buf = dev.ex.from_numpy(_values())

@@ -100,6 +100,35 @@ def test_view_survives_close_and_dropping_everything() -> None:
     np.testing.assert_array_equal(view, _expected())
 
 
+def test_host_pin_keeps_the_memory_through_free_and_close() -> None:
+    """A bare pin (what hologram-torch's storages hold) is a view without the array."""
+    import ctypes
+
+    ex = hg.Executor(backend="cpu")
+    buf = ex.from_numpy(_expected(16))
+    token, address = buf.host_pin()
+    assert address == buf.to_numpy().ctypes.data
+    buf.free()
+    assert ex.stats()["live_buffers"] == 1  # pinned
+    ex.close()
+    got = np.ctypeslib.as_array(ctypes.cast(address, ctypes.POINTER(ctypes.c_float)), shape=(16,))
+    np.testing.assert_array_equal(got, _expected(16))
+    del token, got
+    gc.collect()
+    with pytest.raises(hg.ClosedError):
+        buf.host_pin()
+
+
+def test_host_pin_is_released_with_its_token(ex: hg.Executor) -> None:
+    buf = ex.from_numpy(_expected(16))
+    tokens = [buf.host_pin()[0] for _ in range(3)]
+    buf.free()
+    assert _live(ex)["live_buffers"] == 1
+    del tokens
+    gc.collect()
+    assert _live(ex) == {"live_buffers": 0, "live_bytes": 0}
+
+
 def test_memoryview_survives_free_and_close() -> None:
     with hg.Executor(backend="cpu") as ex:
         buf = ex.from_numpy(_expected(8))

@@ -339,15 +339,32 @@ class Buffer:
         """Alias of :meth:`to_numpy` (a view on host memory, one bulk copy from device memory)."""
         return self.to_numpy()
 
-    def _pinned_view(self) -> _HostView:
+    def host_pin(self) -> tuple[Any, int]:
+        """A pin on this buffer's host memory and the memory's address: ``(token, address)``.
+
+        For frameworks that put the memory under objects of their own (hologram-torch's
+        storages) without a NumPy view per object. While ``token`` is alive the memory
+        stays valid, even after :meth:`free` or the executor's ``close()``; it is released
+        when the last token (or view) goes.
+
+        Raises:
+            NotHostAddressableError: the memory is on a device the CPU cannot address.
+            ClosedError: the buffer was freed or its executor closed.
+        """
+        return self._pin("host_pin")
+
+    def _pin(self, what: str) -> tuple[Any, int]:
         data = ffi.new("void **")
-        check(lib.hg_buffer_pin(self._h, data), "view")
-        pin = ffi.gc(ffi.cast("hg_buffer *", self._h), lib.hg_buffer_unpin)
+        check(lib.hg_buffer_pin(self._h, data), what)
+        return ffi.gc(ffi.cast("hg_buffer *", self._h), lib.hg_buffer_unpin), int(ffi.cast("uintptr_t", data[0]))
+
+    def _pinned_view(self) -> _HostView:
+        pin, address = self._pin("view")
         interface = {
             "version": 3,
             "shape": self._shape,
             "typestr": self._dtype.numpy.str,
-            "data": (int(ffi.cast("uintptr_t", data[0])), self.read_only),
+            "data": (address, self.read_only),
         }
         return _HostView(interface, pin, self._keep)
 

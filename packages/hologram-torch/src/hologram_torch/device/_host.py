@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import torch
 
 from hologram_torch.device import _storage
@@ -29,9 +28,8 @@ def _cpu_storage(t: torch.Tensor) -> torch.UntypedStorage:
     storage: Any = t.untyped_storage()
     cpu = getattr(storage, "_hologram_cpu", None)
     if cpu is None:
-        pin = storage._hologram_pin  # the storage's own NumPy view: its base holds a pin on the memory
-        # from_numpy keeps the NumPy view (and with it the pin) alive for as long as the CPU storage lives.
-        cpu = torch.from_numpy(pin.reshape(-1).view(np.uint8)).untyped_storage()
+        # from_numpy keeps the NumPy view (and with it its pin) alive for as long as the CPU storage lives.
+        cpu = torch.from_numpy(_storage.host_bytes(storage)).untyped_storage()
         storage._hologram_cpu = cpu
     return cpu  # type: ignore[no-any-return]
 
