@@ -7,7 +7,8 @@
 #      package's own tests, everything else as usual),
 #   3. runs the op suite on cuda once more under compute-sanitizer --tool memcheck,
 #   4. checks the float32 functions the CUDA kernels share with the CPU backend over all
-#      2^32 inputs on the GPU and times GELU's variants (native/tests/cuda_vmath.cu),
+#      2^32 inputs on the GPU and times GELU's variants (native/tests/cuda_vmath.cu), and
+#      times launch shapes of the elementwise kernel (native/tests/cuda_map_shapes.cu),
 #   5. runs the CUDA benchmark (hologram bench --backend cuda, JSON kept),
 # and prints a short summary table last. Exit status 0 only when every step passed.
 #
@@ -147,13 +148,15 @@ else
     summary+=("$(printf '%-22s FAIL  compute-sanitizer is not on the PATH' memcheck)"); failed=1
 fi
 
-vmath_on_device() {
+# build_and_run NAME: compiles native/tests/NAME.cu for the GPU at hand and runs it.
+build_and_run() {
     local bin
-    bin=$(mktemp -d)/cuda_vmath
-    nvcc -O3 -std=c++17 -arch=native -Inative/include -o "$bin" native/tests/cuda_vmath.cu && "$bin"
+    bin=$(mktemp -d)/$1
+    nvcc -O3 -std=c++17 -arch=native -Inative/include -o "$bin" "native/tests/$1.cu" && "$bin"
 }
 if command -v nvcc >/dev/null; then
-    run_step vmath-on-device vmath_on_device
+    run_step vmath-on-device build_and_run cuda_vmath
+    run_step map-shapes build_and_run cuda_map_shapes
 else
     summary+=("$(printf '%-22s FAIL  nvcc is not on the PATH' vmath-on-device)"); failed=1
 fi
