@@ -107,6 +107,33 @@ def test_device_result_figures() -> None:
     assert gemm.rate("torch") is None and gemm.ratio() is None and gemm.meets_target() is None
 
 
+def test_gemm_and_call_targets() -> None:
+    def gemm(n: int, ours: float, theirs: float, op: str = "gemm") -> DeviceResult:
+        return DeviceResult(f"{op} {n}", op, str(n), n, (n, n), "TFLOP/s", 2.0 * n**3,
+                            timings={"hologram/out": _timing("hologram", ours), "torch/out": _timing("torch", theirs)})
+
+    assert gemm(4096, 1.0, 0.96).meets_target() is True  # 0.96x
+    assert gemm(4096, 1.0, 0.94).meets_target() is False
+    assert gemm(4096, 1.0, 0.90, "gemm tf32").meets_target() is False
+    assert gemm(1024, 1.0, 0.5).meets_target() is None  # judged at 4096 only
+
+    def call(queued: float, synced: float) -> DeviceResult:
+        timings = {"hologram/amortized": _timing("hologram", 4e-6, "amortized"),
+                   "torch/amortized": _timing("torch", 4e-6 * queued, "amortized"),
+                   "hologram/sync-each": _timing("hologram", 1e-5, "sync-each"),
+                   "torch/sync-each": _timing("torch", 1e-5 * synced, "sync-each")}
+        return DeviceResult("add call 10K", "add call", "10K", 10_000, (10_000,), "s", 0.0, timings=timings)
+
+    assert call(1.46, 1.22).meets_target() is True
+    assert call(1.46, 0.99).meets_target() is False  # slower when synchronized after every call
+    no_torch = call(1.0, 1.0)
+    del no_torch.timings["torch/sync-each"]
+    assert no_torch.meets_target() is None
+    results = [gemm(4096, 1.0, 0.94), call(1.2, 1.1)]
+    notes = report.device_notes(results)
+    assert "targets missed by: gemm 4096" in notes and any("GEMM 4096" in n for n in notes)
+
+
 def test_cuda_unavailable_exits_1_with_one_line() -> None:
     info = _info("cuda")
     if info is not None and info.available:

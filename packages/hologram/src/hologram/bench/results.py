@@ -87,7 +87,9 @@ class Result:
 # Elementwise rows at this many elements or more are held to the targets below.
 TARGET_MIN_N = 64 << 20
 TARGET_COPY_PCT = 85.0  # % of the measured device-to-device copy bandwidth
-TARGET_TORCH_RATIO = 0.95  # x PyTorch's throughput
+TARGET_TORCH_RATIO = 0.95  # x PyTorch's throughput (elementwise rows, and GEMM at TARGET_GEMM_N)
+TARGET_GEMM_N = 4096  # GEMM (float32, and TF32) is judged at this size
+TARGET_CALL_RATIO = 1.0  # the small call: no slower than PyTorch's, queued or synchronized
 
 
 @dataclass
@@ -144,9 +146,20 @@ class DeviceResult:
         return 100.0 * rate / copy
 
     def meets_target(self) -> bool | None:
-        """At >= 64M elements: >= 85% of copy bandwidth and >= 0.95x PyTorch (None: not judged)."""
+        """Whether this row meets its target (None: no target applies, or PyTorch's figure is missing).
+
+        Elementwise rows at >= 64M elements: >= 85% of copy bandwidth and >= 0.95x PyTorch.
+        GEMM at 4096: >= 0.95x PyTorch at the same precision. The small call: no slower than
+        PyTorch's, both queued and synchronized after every call.
+        """
+        if self.unit == "TFLOP/s":
+            ratio = self.ratio()
+            return None if self.n != TARGET_GEMM_N or ratio is None else ratio >= TARGET_TORCH_RATIO
+        if self.unit == "s":
+            ratios = [r for r in (self.ratio("amortized"), self.ratio("sync-each")) if r is not None]
+            return None if len(ratios) < 2 else all(r >= TARGET_CALL_RATIO for r in ratios)
         pct, ratio = self.pct_of_copy(), self.ratio()
-        if self.unit != "GB/s" or self.op == "copy" or self.n < TARGET_MIN_N or pct is None:
+        if self.op == "copy" or self.n < TARGET_MIN_N or pct is None:
             return None
         return pct >= TARGET_COPY_PCT and (ratio is None or ratio >= TARGET_TORCH_RATIO)
 
