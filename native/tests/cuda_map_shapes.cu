@@ -14,24 +14,16 @@
  *   tiles, unroll U   one tile of U x 256 float4 per block (U = 4 ships);
  *   resident x K      as many blocks as fit on the GPU at once, times K,
  *                     each looping over tiles (no partial last wave).
- * Every variant's output is compared with the reference kernel's, bit for
- * bit. scripts/gpu-check.sh builds and runs this.
+ * Every shape runs the backend's own kernel (cu_map_kernel.cuh, which takes
+ * the block size and unroll as parameters), and its output is compared with
+ * the shipped shape's bit for bit. scripts/gpu-check.sh builds and runs this.
  */
 #include <cuda_runtime.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 
-#include "../src/cpu/cpu_vmath.h"
-
-#define CHECK(call)                                                                                  \
-    do {                                                                                             \
-        cudaError_t err_ = (call);                                                                   \
-        if (err_ != cudaSuccess) {                                                                   \
-            fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #call, cudaGetErrorString(err_)); \
-            exit(2);                                                                                 \
-        }                                                                                            \
-    } while (0)
+#include "../src/cuda/cu_map_kernel.cuh"
+#include "cuda_measure.cuh"
 
 enum { BLOCK = 256 };
 
@@ -48,71 +40,11 @@ struct op_gelu {
     __device__ float operator()(float x, float) const { return hg_vgeluf_fma(x); }
 };
 
-/* The shipped kernel's vector loop with U float4 per thread and tile; the grid
-   loops over tiles, so any grid size is correct. */
-template <class F, int U>
-__global__ void __launch_bounds__(BLOCK) k_map(const float4 *a, const float4 *b, float4 *out, int64_t nv, F f) {
-    const int64_t tile = (int64_t)U * BLOCK;
-    for (int64_t base = (int64_t)blockIdx.x * tile; base < nv; base += (int64_t)gridDim.x * tile) {
-        float4 va[U], vb[U];
-#pragma unroll
-        for (int u = 0; u < U; ++u) {
-            const int64_t i = base + u * BLOCK + threadIdx.x;
-            va[u] = vb[u] = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
-            if (i < nv) {
-                va[u] = a[i];
-                if (F::inputs == 2) vb[u] = b[i];
-            }
-        }
-#pragma unroll
-        for (int u = 0; u < U; ++u) {
-            const int64_t i = base + u * BLOCK + threadIdx.x;
-            if (i < nv)
-                out[i] = make_float4(f(va[u].x, vb[u].x), f(va[u].y, vb[u].y), f(va[u].z, vb[u].z),
-                                     f(va[u].w, vb[u].w));
-        }
-    }
-}
-
-__global__ void k_fill(float *x, int64_t n, uint32_t seed) {
-    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
-        const uint32_t h = ((uint32_t)i ^ seed) * 2654435761u;
-        x[i] = (float)(h >> 8) * 0x1p-20f - 8.0f; /* spread over [-8, 8) */
-    }
-}
-
 __global__ void k_count_diff(const uint32_t *x, const uint32_t *y, int64_t n, unsigned long long *count) {
     unsigned long long c = 0;
     for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x)
         c += x[i] != y[i];
     if (c) atomicAdd(count, c);
-}
-
-/* Median of 15 timed runs after 3 warm-ups, in ms. */
-template <class L>
-static float time_ms(L launch) {
-    cudaEvent_t e0, e1;
-    CHECK(cudaEventCreate(&e0));
-    CHECK(cudaEventCreate(&e1));
-    float t[15];
-    for (int i = 0; i < 3; ++i) launch();
-    for (int i = 0; i < 15; ++i) {
-        CHECK(cudaEventRecord(e0));
-        launch();
-        CHECK(cudaEventRecord(e1));
-        CHECK(cudaEventSynchronize(e1));
-        CHECK(cudaEventElapsedTime(&t[i], e0, e1));
-    }
-    CHECK(cudaGetLastError());
-    for (int i = 1; i < 15; ++i)
-        for (int j = i; j > 0 && t[j] < t[j - 1]; --j) {
-            const float s = t[j];
-            t[j] = t[j - 1];
-            t[j - 1] = s;
-        }
-    CHECK(cudaEventDestroy(e0));
-    CHECK(cudaEventDestroy(e1));
-    return t[7];
 }
 
 struct buffers {
@@ -121,15 +53,21 @@ struct buffers {
     unsigned long long *diff;
 };
 
+/* The CUDA backend's map kernel itself (cu_map_kernel.cuh) in shape U: U float4 per thread and tile. */
+template <class F, int U>
+static void launch(const buffers &m, float *out, unsigned blocks) {
+    cu_k_map<float, F::inputs, true, F, BLOCK, U><<<blocks, BLOCK>>>(m.a, m.b, out, m.n, F());
+}
+
+/* One tile per block, as the backend launches it. */
+static unsigned tiles(int64_t n, int unroll) { return (unsigned)((n / 4 + unroll * BLOCK - 1) / (unroll * BLOCK)); }
+
 static int mismatches = 0;
 
 template <class F, int U>
 static void row(const char *op, const char *shape, const buffers &m, unsigned blocks, float copy_ms) {
-    const int64_t nv = m.n / 4;
-    const float4 *a = reinterpret_cast<const float4 *>(m.a), *b = reinterpret_cast<const float4 *>(m.b);
-    float4 *out = reinterpret_cast<float4 *>(m.out);
     CHECK(cudaMemset(m.out, 0xff, m.n * sizeof(float)));
-    const float ms = time_ms([&] { k_map<F, U><<<blocks, BLOCK>>>(a, b, out, nv, F()); });
+    const float ms = time_ms([&] { launch<F, U>(m, m.out, blocks); });
     CHECK(cudaMemset(m.diff, 0, sizeof *m.diff));
     k_count_diff<<<1024, 256>>>(reinterpret_cast<const uint32_t *>(m.out), reinterpret_cast<const uint32_t *>(m.ref),
                                 m.n, m.diff);
@@ -144,17 +82,14 @@ static void row(const char *op, const char *shape, const buffers &m, unsigned bl
 
 template <class F>
 static void op_rows(const char *op, buffers &m, int sms, float copy_ms) {
-    const int64_t nv = m.n / 4;
-    /* The reference output: the shipped shape. */
-    k_map<F, 4><<<(unsigned)((nv + 4 * BLOCK - 1) / (4 * BLOCK)), BLOCK>>>(
-        reinterpret_cast<const float4 *>(m.a), reinterpret_cast<const float4 *>(m.b),
-        reinterpret_cast<float4 *>(m.ref), nv, F());
+    launch<F, 4>(m, m.ref, tiles(m.n, 4)); /* the reference output: the shipped shape */
     CHECK(cudaDeviceSynchronize());
-    row<F, 4>(op, "tiles, unroll 4 *", m, (unsigned)((nv + 4 * BLOCK - 1) / (4 * BLOCK)), copy_ms);
-    row<F, 2>(op, "tiles, unroll 2", m, (unsigned)((nv + 2 * BLOCK - 1) / (2 * BLOCK)), copy_ms);
-    row<F, 8>(op, "tiles, unroll 8", m, (unsigned)((nv + 8 * BLOCK - 1) / (8 * BLOCK)), copy_ms);
+    row<F, 4>(op, "tiles, unroll 4 *", m, tiles(m.n, 4), copy_ms);
+    row<F, 2>(op, "tiles, unroll 2", m, tiles(m.n, 2), copy_ms);
+    row<F, 8>(op, "tiles, unroll 8", m, tiles(m.n, 8), copy_ms);
     int per_sm = 0;
-    CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, k_map<F, 4>, BLOCK, 0));
+    CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, cu_k_map<float, F::inputs, true, F, BLOCK, 4>,
+                                                        BLOCK, 0));
     for (int k = 1; k <= 4; k *= 2) {
         char name[32];
         snprintf(name, sizeof name, "resident x %d", k);
@@ -177,8 +112,8 @@ int main() {
         CHECK(cudaMalloc(&m.out, n * sizeof(float)));
         CHECK(cudaMalloc(&m.ref, n * sizeof(float)));
         CHECK(cudaMalloc(&m.diff, sizeof *m.diff));
-        k_fill<<<1024, 256>>>(m.a, n, 1u);
-        k_fill<<<1024, 256>>>(m.b, n, 2u);
+        fill_spread<<<1024, 256>>>(m.a, n, 1u);
+        fill_spread<<<1024, 256>>>(m.b, n, 2u);
         CHECK(cudaDeviceSynchronize());
         const float copy_ms =
             time_ms([&] { CHECK(cudaMemcpyAsync(m.out, m.a, n * sizeof(float), cudaMemcpyDeviceToDevice)); });

@@ -23,15 +23,8 @@
 #include <string.h>
 
 #include "../src/cpu/cpu_vmath.h"
-
-#define CHECK(call)                                                                      \
-    do {                                                                                 \
-        cudaError_t err_ = (call);                                                       \
-        if (err_ != cudaSuccess) {                                                       \
-            fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #call, cudaGetErrorString(err_)); \
-            exit(2);                                                                     \
-        }                                                                                \
-    } while (0)
+#include "../src/cuda/cu_map_kernel.cuh"
+#include "cuda_measure.cuh"
 
 /* ---- GELU and its candidate variants ---- */
 
@@ -201,56 +194,12 @@ static float worst_ulp(const check_result &c, float *input) {
 
 /* ---- throughput ---- */
 
+/* A one-argument function as the map kernel's f(x, y). */
 template <class F>
-__global__ void __launch_bounds__(256) k_map(const float4 *in, float4 *out, int64_t nv, F f) {
-    const int64_t base = (int64_t)blockIdx.x * 1024;
-    float4 v[4];
-#pragma unroll
-    for (int u = 0; u < 4; ++u) {
-        const int64_t i = base + u * 256 + threadIdx.x;
-        if (i < nv) v[u] = in[i];
-    }
-#pragma unroll
-    for (int u = 0; u < 4; ++u) {
-        const int64_t i = base + u * 256 + threadIdx.x;
-        if (i < nv) out[i] = make_float4(f(v[u].x), f(v[u].y), f(v[u].z), f(v[u].w));
-    }
-}
-
-__global__ void k_fill(float *x, int64_t n) {
-    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
-        /* a spread of values over [-8, 8) without a pattern the cache could help with */
-        const uint32_t h = (uint32_t)i * 2654435761u;
-        x[i] = (float)(h >> 8) * 0x1p-20f - 8.0f;
-    }
-}
-
-/* Median of 15 timed launches (after 3 warm-ups), in ms. */
-template <class L>
-static float time_ms(L launch) {
-    cudaEvent_t a, b;
-    CHECK(cudaEventCreate(&a));
-    CHECK(cudaEventCreate(&b));
-    float t[15];
-    for (int i = 0; i < 3; ++i) launch();
-    for (int i = 0; i < 15; ++i) {
-        CHECK(cudaEventRecord(a));
-        launch();
-        CHECK(cudaEventRecord(b));
-        CHECK(cudaEventSynchronize(b));
-        CHECK(cudaEventElapsedTime(&t[i], a, b));
-    }
-    CHECK(cudaGetLastError());
-    for (int i = 1; i < 15; ++i)
-        for (int j = i; j > 0 && t[j] < t[j - 1]; --j) {
-            const float s = t[j];
-            t[j] = t[j - 1];
-            t[j - 1] = s;
-        }
-    CHECK(cudaEventDestroy(a));
-    CHECK(cudaEventDestroy(b));
-    return t[7];
-}
+struct unary_map {
+    F f;
+    __device__ float operator()(float x, float) const { return f(x); }
+};
 
 static int failures = 0;
 
@@ -288,10 +237,9 @@ int main(int argc, char **argv) {
         float *in, *out;
         CHECK(cudaMalloc(&in, n * sizeof(float)));
         CHECK(cudaMalloc(&out, n * sizeof(float)));
-        k_fill<<<132 * 8, 256>>>(in, n);
+        fill_spread<<<132 * 8, 256>>>(in, n, 0u);
         CHECK(cudaDeviceSynchronize());
-        const int64_t nv = n / 4;
-        const unsigned blocks = (unsigned)((nv + 1023) / 1024);
+        const unsigned blocks = (unsigned)((n / 4 + 1023) / 1024); /* the CUDA backend's shape: one tile per block */
         const double bytes = 2.0 * n * sizeof(float);
         const float copy = time_ms([&] { CHECK(cudaMemcpyAsync(out, in, n * sizeof(float), cudaMemcpyDeviceToDevice)); });
         printf("\nThroughput at 256M float32 elements (bytes read + written; median of 15):\n");
@@ -301,7 +249,7 @@ int main(int argc, char **argv) {
 #define ROW(name, F)                                                                                      \
     do {                                                                                                  \
         const float ms = time_ms([&] {                                                                    \
-            k_map<<<blocks, 256>>>(reinterpret_cast<const float4 *>(in), reinterpret_cast<float4 *>(out), nv, F()); \
+            cu_k_map<float, 1, true, unary_map<F>, 256, 4><<<blocks, 256>>>(in, nullptr, out, n, unary_map<F>{F()}); \
         });                                                                                               \
         printf("| %-26s | %8.3f | %8.0f | %8.0f%% |\n", name, ms, bytes / ms * 1e-6, 100.0 * copy / ms);  \
     } while (0)
